@@ -1,0 +1,75 @@
+# zferry: the user's entry point.  CMake does the building; this file names
+# the commands the README promises.
+#
+#   make              build build/zferry
+#   make check        install what is missing, build, run every test tier
+#                     that runs on this machine
+#   make demo         install, build, replicate on file-backed pools, locally
+#                     and over a loopback ssh, then clean up
+#   make check-openzfs  build (or restore from ~/.cache) an OpenZFS 2.3 qemu
+#                     guest and run the OpenZFS suite in it
+#   make format       reformat the sources with clang-format
+
+BUILD    ?= build
+ASAN     ?= build-asan
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE    ?= cmake
+CTEST    ?= ctest
+
+.PHONY: all deps check check-unit check-asan check-valgrind check-format \
+	check-integration check-openzfs demo format clean
+
+all: $(BUILD)/zferry
+
+$(BUILD)/Makefile:
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+$(BUILD)/zferry: $(BUILD)/Makefile FORCE
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+$(ASAN)/Makefile:
+	CC=clang $(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DZF_SANITIZE=ON
+
+deps:
+	scripts/install-deps build test
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-format
+	$(MAKE) check-unit
+	$(MAKE) check-asan
+	$(MAKE) check-valgrind
+	$(MAKE) check-integration
+
+check-format:
+	scripts/check-format
+
+check-unit: all
+	cd $(BUILD) && $(CTEST) -L unit -j $(JOBS) --output-on-failure
+
+check-integration: all
+	cd $(BUILD) && $(CTEST) -E '^unit/' --output-on-failure
+
+check-asan: $(ASAN)/Makefile
+	$(CMAKE) --build $(ASAN) -j $(JOBS)
+	cd $(ASAN) && $(CTEST) -L unit -j $(JOBS) --output-on-failure
+
+check-valgrind: all
+	scripts/valgrind-units $(BUILD)
+
+check-openzfs:
+	scripts/install-deps build openzfs
+	$(MAKE) all
+	tests/openzfs/run.sh $(BUILD)/zferry
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh $(BUILD)/zferry
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN)
+
+FORCE:
