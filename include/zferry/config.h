@@ -20,7 +20,7 @@ extern "C" {
 
 /* Kinds of ZFS names, combined as a bit mask. */
 enum zf_name_kind {
-	ZF_NAME_FS = 1 << 0,	   /* pool/fs (filesystem or volume) */
+	ZF_NAME_FS = 1 << 0, /* pool/fs (filesystem or volume) */
 	ZF_NAME_SNAPSHOT = 1 << 1, /* pool/fs@snap */
 	ZF_NAME_BOOKMARK = 1 << 2, /* pool/fs#bm */
 };
@@ -54,28 +54,28 @@ bool zf_location_is_remote(const struct zf_location *loc);
 
 /* zfs send flags, named as zfs send names them. */
 enum zf_send_flag {
-	ZF_SEND_RAW = 1 << 0,	      /* -w */
-	ZF_SEND_COMPRESSED = 1 << 1,  /* -c */
+	ZF_SEND_RAW = 1 << 0, /* -w */
+	ZF_SEND_COMPRESSED = 1 << 1, /* -c */
 	ZF_SEND_LARGE_BLOCK = 1 << 2, /* -L */
-	ZF_SEND_EMBED = 1 << 3,	      /* -e */
-	ZF_SEND_PROPS = 1 << 4,	      /* -p */
-	ZF_SEND_HOLDS = 1 << 5,	      /* -h */
-	ZF_SEND_BACKUP = 1 << 6,      /* -b */
-	ZF_SEND_REPLICATE = 1 << 7,   /* -R */
+	ZF_SEND_EMBED = 1 << 3, /* -e */
+	ZF_SEND_PROPS = 1 << 4, /* -p */
+	ZF_SEND_HOLDS = 1 << 5, /* -h */
+	ZF_SEND_BACKUP = 1 << 6, /* -b */
+	ZF_SEND_REPLICATE = 1 << 7, /* -R */
 };
 
 /* zfs receive flags. */
 enum zf_recv_flag {
-	ZF_RECV_FORCE = 1 << 0,	    /* -F */
-	ZF_RECV_NOMOUNT = 1 << 1,   /* -u */
+	ZF_RECV_FORCE = 1 << 0, /* -F */
+	ZF_RECV_NOMOUNT = 1 << 1, /* -u */
 	ZF_RECV_RESUMABLE = 1 << 2, /* -s */
 };
 
 struct zf_ssh_config {
-	unsigned port;		    /* 0: ssh's default */
-	const char *key_file;	    /* -i FILE, or NULL */
-	const char *known_hosts;    /* UserKnownHostsFile, or NULL */
-	const char *cipher;	    /* -c LIST, or NULL */
+	unsigned port; /* 0: ssh's default */
+	const char *key_file; /* -i FILE, or NULL */
+	const char *known_hosts; /* UserKnownHostsFile, or NULL */
+	const char *cipher; /* -c LIST, or NULL */
 	const char *const *options; /* "Key=Value" (allowlisted), NULL-ended */
 };
 
@@ -89,15 +89,15 @@ struct zf_send_config {
 	 */
 	const char *base;
 	bool intermediates;
-	unsigned send_flags;	     /* enum zf_send_flag */
-	unsigned recv_flags;	     /* enum zf_recv_flag */
-	const char *const *props;    /* receive -o NAME=VALUE, NULL-ended */
+	unsigned send_flags; /* enum zf_send_flag */
+	unsigned recv_flags; /* enum zf_recv_flag */
+	const char *const *props; /* receive -o NAME=VALUE, NULL-ended */
 	const char *const *excludes; /* receive -x NAME, NULL-ended */
-	const char *origin;	     /* receive -o origin=SNAPSHOT, or NULL */
+	const char *origin; /* receive -o origin=SNAPSHOT, or NULL */
 	struct zf_ssh_config ssh;
 	const char *zfs_program; /* local zfs; NULL: "zfs" from PATH */
 	const char *ssh_program; /* NULL: "ssh" from PATH */
-	const char *remote_zfs;	 /* zfs on the remote host; NULL: "zfs" */
+	const char *remote_zfs; /* zfs on the remote host; NULL: "zfs" */
 };
 
 /* Sets every field to its default (all zero, NULL). */

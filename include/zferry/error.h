@@ -21,14 +21,14 @@ extern "C" {
 
 enum zf_status {
 	ZF_OK = 0,
-	ZF_E_INVALID,	  /* bad argument or input; nothing was started */
-	ZF_E_NOMEM,	  /* out of memory */
-	ZF_E_SYS,	  /* a system call failed; sys_errno says why */
-	ZF_E_SPAWN,	  /* a program could not be started */
-	ZF_E_CHILD,	  /* a program (zfs, ssh) failed */
-	ZF_E_PROTOCOL,	  /* another program's output was malformed */
-	ZF_E_TIMEOUT,	  /* a time limit was reached */
-	ZF_E_CANCELED,	  /* zf_job_cancel() was called; signo says why */
+	ZF_E_INVALID, /* bad argument or input; nothing was started */
+	ZF_E_NOMEM, /* out of memory */
+	ZF_E_SYS, /* a system call failed; sys_errno says why */
+	ZF_E_SPAWN, /* a program could not be started */
+	ZF_E_CHILD, /* a program (zfs, ssh) failed */
+	ZF_E_PROTOCOL, /* another program's output was malformed */
+	ZF_E_TIMEOUT, /* a time limit was reached */
+	ZF_E_CANCELED, /* zf_job_cancel() was called; signo says why */
 	ZF_E_UNSUPPORTED, /* a side's zfs lacks a requested feature */
 };
 
@@ -37,11 +37,11 @@ enum zf_stage {
 	ZF_STAGE_NONE = 0,
 	ZF_STAGE_INPUT, /* validating arguments */
 	ZF_STAGE_PROBE, /* asking a zfs what it supports */
-	ZF_STAGE_SEND,	/* zfs send */
-	ZF_STAGE_SSH,	/* the ssh connection itself */
-	ZF_STAGE_RECV,	/* zfs receive */
+	ZF_STAGE_SEND, /* zfs send */
+	ZF_STAGE_SSH, /* the ssh connection itself */
+	ZF_STAGE_RECV, /* zfs receive */
 	ZF_STAGE_RELAY, /* zferry's own relay between the two */
-	ZF_STAGE_LIST,	/* zfs list / zfs get */
+	ZF_STAGE_LIST, /* zfs list / zfs get */
 	ZF_STAGE_TOKEN, /* decoding or verifying a resume token */
 };
 
@@ -50,10 +50,10 @@ enum zf_stage {
 struct zf_error {
 	enum zf_status code;
 	enum zf_stage stage;
-	int sys_errno;	  /* errno of the failed call, 0 if none */
+	int sys_errno; /* errno of the failed call, 0 if none */
 	int child_status; /* exit code, 128 + signal, or -1 if none */
-	int signo;	  /* for ZF_E_CANCELED: the signal, or 0 */
-	bool transient;	  /* a retry may succeed (network, busy) */
+	int signo; /* for ZF_E_CANCELED: the signal, or 0 */
+	bool transient; /* a retry may succeed (network, busy) */
 	char msg[ZF_ERRMSG_MAX];
 };
 

@@ -33,12 +33,12 @@ struct zf_job;
 #define ZF_UNKNOWN UINT64_MAX
 
 enum zf_event_type {
-	ZF_EV_START,	/* source, target, estimated_bytes */
-	ZF_EV_COMMAND,	/* stage, text: a command about to run */
+	ZF_EV_START, /* source, target, estimated_bytes */
+	ZF_EV_COMMAND, /* stage, text: a command about to run */
 	ZF_EV_PROGRESS, /* bytes, wire_bytes, rate, eta */
-	ZF_EV_WARNING,	/* text */
-	ZF_EV_DONE,	/* bytes, wire_bytes, elapsed_ns */
-	ZF_EV_ERROR,	/* error */
+	ZF_EV_WARNING, /* text */
+	ZF_EV_DONE, /* bytes, wire_bytes, elapsed_ns */
+	ZF_EV_ERROR, /* error */
 };
 
 struct zf_event {
@@ -47,11 +47,11 @@ struct zf_event {
 	const char *target;
 	enum zf_stage stage;
 	const char *text; /* one line, control characters escaped */
-	uint64_t estimated_bytes;  /* ZF_UNKNOWN when unknown */
-	uint64_t bytes;		   /* stream bytes relayed */
-	uint64_t wire_bytes;	   /* bytes sent towards the receiver */
+	uint64_t estimated_bytes; /* ZF_UNKNOWN when unknown */
+	uint64_t bytes; /* stream bytes relayed */
+	uint64_t wire_bytes; /* bytes sent towards the receiver */
 	uint64_t bytes_per_second; /* over a sliding window */
-	uint64_t eta_seconds;	   /* ZF_UNKNOWN when unknown */
+	uint64_t eta_seconds; /* ZF_UNKNOWN when unknown */
 	uint64_t elapsed_ns;
 	const struct zf_error *error; /* ZF_EV_ERROR */
 };

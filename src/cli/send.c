@@ -155,12 +155,13 @@ parse_send(int argc, char **argv, struct send_args *a)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:i:I:wcLephbRFuso:x:qv",
-		    send_longopts, NULL)) != -1) {
+	            send_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 		case 'I':
 			if (base != NULL) {
-				cli_usage_error("send: give one of -i and -I, once");
+				cli_usage_error(
+				    "send: give one of -i and -I, once");
 				return EXIT_USAGE;
 			}
 			base = optarg;
@@ -258,7 +259,8 @@ parse_send(int argc, char **argv, struct send_args *a)
 		}
 	}
 	if (argc - optind != 2) {
-		cli_usage_error("send: expected SOURCE@SNAP and TARGET, got %d argument%s",
+		cli_usage_error(
+		    "send: expected SOURCE@SNAP and TARGET, got %d argument%s",
 		    argc - optind, argc - optind == 1 ? "" : "s");
 		return EXIT_USAGE;
 	}
@@ -270,9 +272,9 @@ parse_send(int argc, char **argv, struct send_args *a)
 	a->cfg.ssh_program = getenv("ZFERRY_SSH");
 	zf_error_clear(&err);
 	if (zf_location_parse(&a->cfg.source, argv[optind], ZF_NAME_SNAPSHOT,
-		"source", &err) != ZF_OK ||
+	        "source", &err) != ZF_OK ||
 	    zf_location_parse(&a->cfg.target, argv[optind + 1],
-		ZF_NAME_FS | ZF_NAME_SNAPSHOT, "target", &err) != ZF_OK) {
+	        ZF_NAME_FS | ZF_NAME_SNAPSHOT, "target", &err) != ZF_OK) {
 		cli_error(&err);
 		return EXIT_USAGE;
 	}

@@ -58,7 +58,8 @@ cli_stdio_sanitize(void)
 
 	for (fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) == -1) {
-			int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+			int n =
+			    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
 
 			if (n >= 0 && n != fd) {
 				dup2(n, fd);

@@ -16,8 +16,8 @@ zf_sh_quote(struct zf_buf *out, const char *const *argv, struct zf_error *err)
 		if (r == ZF_OK)
 			r = zf_buf_add(out, "'", 1);
 		for (p = *argv; r == ZF_OK && *p != '\0'; p++)
-			r = *p == '\'' ? zf_buf_add(out, "'\\''", 4) :
-					 zf_buf_add(out, p, 1);
+			r = *p == '\'' ? zf_buf_add(out, "'\\''", 4)
+			               : zf_buf_add(out, p, 1);
 		if (r == ZF_OK)
 			r = zf_buf_add(out, "'", 1);
 		if (r != ZF_OK) {

@@ -132,8 +132,8 @@ zf_check_ssh_file(const char *what, const char *path, char **abs,
 		    "%s: file name '%s' must not begin with '-'", what, path);
 	real = realpath(path, NULL);
 	if (real == NULL)
-		return zf_fail_input(err, "%s: cannot use '%s': %s",
-		    what, path, strerror(errno));
+		return zf_fail_input(err, "%s: cannot use '%s': %s", what, path,
+		    strerror(errno));
 	for (p = real; *p != '\0'; p++) {
 		if (!path_char_ok(*p)) {
 			zf_fail_input(err,
@@ -144,14 +144,14 @@ zf_check_ssh_file(const char *what, const char *path, char **abs,
 		}
 	}
 	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
-		zf_fail_input(err, "%s: '%s' is not a regular file",
-		    what, path);
+		zf_fail_input(err, "%s: '%s' is not a regular file", what,
+		    path);
 		free(real);
 		return ZF_E_INVALID;
 	}
 	if (access(real, R_OK) != 0) {
-		zf_fail_input(err, "%s: cannot read '%s': %s", what,
-		    path, strerror(errno));
+		zf_fail_input(err, "%s: cannot read '%s': %s", what, path,
+		    strerror(errno));
 		free(real);
 		return ZF_E_INVALID;
 	}
@@ -181,11 +181,9 @@ resolve_base(struct zf_spec *s, const char *base, struct zf_error *err)
 
 	if (base == NULL)
 		return ZF_OK;
-	if (base[0] == '@' || base[0] == '#' ||
-	    strpbrk(base, "/@#") == NULL) {
-		const char *shortname = base[0] == '@' || base[0] == '#' ?
-		    base + 1 :
-		    base;
+	if (base[0] == '@' || base[0] == '#' || strpbrk(base, "/@#") == NULL) {
+		const char *shortname =
+		    base[0] == '@' || base[0] == '#' ? base + 1 : base;
 
 		if (zf_check_short_name(what, shortname, err) != ZF_OK)
 			return ZF_E_INVALID;
@@ -197,13 +195,13 @@ resolve_base(struct zf_spec *s, const char *base, struct zf_error *err)
 		free(ds);
 		if (n < 0 || (size_t)n >= ZF_NAME_MAX) {
 			return zf_fail_input(err,
-			    "%s: '%s' makes a name longer than 255 bytes",
-			    what, base);
+			    "%s: '%s' makes a name longer than 255 bytes", what,
+			    base);
 		}
 		base = full;
 	}
 	if (zf_check_name(what, base, ZF_NAME_SNAPSHOT | ZF_NAME_BOOKMARK,
-		&kind, err) != ZF_OK)
+	        &kind, err) != ZF_OK)
 		return ZF_E_INVALID;
 	if (kind == ZF_NAME_BOOKMARK && s->intermediates) {
 		return zf_fail_input(err,
@@ -211,23 +209,22 @@ resolve_base(struct zf_spec *s, const char *base, struct zf_error *err)
 		    base);
 	}
 	if (strcmp(base, s->source.dataset) == 0) {
-		return zf_fail_input(err,
-		    "%s: '%s' is the snapshot being sent", what, base);
+		return zf_fail_input(err, "%s: '%s' is the snapshot being sent",
+		    what, base);
 	}
 	s->base = strdup(base);
-	return s->base == NULL ? zf_fail(err, ZF_E_NOMEM, "out of memory") :
-				 ZF_OK;
+	return s->base == NULL ? zf_fail(err, ZF_E_NOMEM, "out of memory")
+	                       : ZF_OK;
 }
 
 static enum zf_status
-check_location(const struct zf_location *loc, unsigned kinds,
-    const char *what, struct zf_error *err)
+check_location(const struct zf_location *loc, unsigned kinds, const char *what,
+    struct zf_error *err)
 {
 	if (loc->user[0] != '\0' && zf_check_user(what, loc->user, err))
 		return ZF_E_INVALID;
 	if (loc->user[0] != '\0' && loc->host[0] == '\0') {
-		return zf_fail_input(err,
-		    "%s: a user name needs a host", what);
+		return zf_fail_input(err, "%s: a user name needs a host", what);
 	}
 	if (loc->host[0] != '\0' && zf_check_host(what, loc->host, err))
 		return ZF_E_INVALID;
@@ -249,11 +246,11 @@ spec_ssh(struct zf_ssh_spec *ssh, const struct zf_ssh_config *c,
 	ssh->port = c->port;
 	if (c->key_file != NULL &&
 	    zf_check_ssh_file("--ssh-key", c->key_file, &ssh->key_file, NULL,
-		err) != ZF_OK)
+	        err) != ZF_OK)
 		return ZF_E_INVALID;
 	if (c->known_hosts != NULL &&
 	    zf_check_ssh_file("--known-hosts", c->known_hosts,
-		&ssh->known_hosts, NULL, err) != ZF_OK)
+	        &ssh->known_hosts, NULL, err) != ZF_OK)
 		return ZF_E_INVALID;
 	if (c->cipher != NULL) {
 		if (zf_check_cipher_list("--ssh-cipher", c->cipher, err))
@@ -283,8 +280,8 @@ check_program(const char *what, const char *prog, struct zf_error *err)
 	if (prog == NULL)
 		return ZF_OK;
 	if (prog[0] == '\0' || prog[0] == '-')
-		return zf_fail_input(err,
-		    "%s: invalid program name '%s'", what, prog);
+		return zf_fail_input(err, "%s: invalid program name '%s'", what,
+		    prog);
 	for (p = prog; *p != '\0'; p++)
 		if ((unsigned char)*p < ' ' || *p == 0x7f)
 			return zf_fail_input(err,
@@ -300,7 +297,7 @@ spec_fill(struct zf_spec *s, const struct zf_send_config *c,
 
 	if (check_location(&c->source, ZF_NAME_SNAPSHOT, "source", err) ||
 	    check_location(&c->target, ZF_NAME_FS | ZF_NAME_SNAPSHOT, "target",
-		err))
+	        err))
 		return ZF_E_INVALID;
 	if (zf_location_is_remote(&c->source) &&
 	    zf_location_is_remote(&c->target))

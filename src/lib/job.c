@@ -40,8 +40,8 @@ location_text(char *dst, size_t n, const struct zf_location *loc)
 	if (!zf_location_is_remote(loc))
 		snprintf(dst, n, "%s", loc->dataset);
 	else if (loc->user[0] != '\0')
-		snprintf(dst, n, strchr(loc->host, ':') ? "%s@[%s]:%s" :
-							  "%s@%s:%s",
+		snprintf(dst, n,
+		    strchr(loc->host, ':') ? "%s@[%s]:%s" : "%s@%s:%s",
 		    loc->user, loc->host, loc->dataset);
 	else
 		snprintf(dst, n, strchr(loc->host, ':') ? "[%s]:%s" : "%s:%s",
@@ -147,8 +147,8 @@ canceled(struct zf_job *job, struct zf_error *err)
 	int sig = atomic_load(&job->cancel_sig);
 	enum zf_status r;
 
-	r = zf_fail(err, ZF_E_CANCELED, "canceled%s%s",
-	    sig > 0 ? " by " : "", sig > 0 ? strsignal(sig) : "");
+	r = zf_fail(err, ZF_E_CANCELED, "canceled%s%s", sig > 0 ? " by " : "",
+	    sig > 0 ? strsignal(sig) : "");
 	if (err != NULL && err->code == ZF_E_CANCELED)
 		err->signo = sig > 0 ? sig : 0;
 	return r;
@@ -168,7 +168,7 @@ side_argv(struct zf_job *job, const struct zf_location *loc,
 		return NULL;
 	}
 	if (zf_cmd_on(&a, &job->spec, loc, (const char *const *)zfs_argv->v,
-		err) != ZF_OK) {
+	        err) != ZF_OK) {
 		zf_argv_clear(zfs_argv);
 		zf_argv_clear(&a);
 		return NULL;
@@ -183,8 +183,8 @@ side_argv(struct zf_job *job, const struct zf_location *loc,
 static const char *
 zfs_for(const struct zf_job *job, const struct zf_location *loc)
 {
-	return zf_location_is_remote(loc) ? job->spec.remote_zfs :
-					    job->spec.zfs_program;
+	return zf_location_is_remote(loc) ? job->spec.remote_zfs
+	                                  : job->spec.zfs_program;
 }
 
 /* Fills err with a failed child's story: stage, exit code, its stderr. */
@@ -199,8 +199,8 @@ child_failure(const struct zf_child *c, const struct zf_location *loc,
 	char where[ZF_LOC_FIELD_MAX + 8] = "";
 	char status[32];
 
-	v = zf_classify(c->stage, remote, code, c->errbuf.data ?
-	    c->errbuf.data : "", c->errbuf.len);
+	v = zf_classify(c->stage, remote, code,
+	    c->errbuf.data ? c->errbuf.data : "", c->errbuf.len);
 	zf_stderr_line(line, sizeof(line), c->errbuf.data ? c->errbuf.data : "",
 	    c->errbuf.len);
 	if (remote)
@@ -246,8 +246,7 @@ probe(struct zf_job *job, const struct zf_location *loc, const char *cmd,
 		return ZF_E_NOMEM;
 	emit_command(job, ZF_STAGE_PROBE, argv);
 	zf_child_init(&c, "zfs probe", ZF_STAGE_PROBE);
-	r = zf_run_capture(&c, argv, NULL, job->cancel_rd,
-	    err);
+	r = zf_run_capture(&c, argv, NULL, job->cancel_rd, err);
 	zf_argv_free_v(argv);
 	if (r == ZF_E_CANCELED) {
 		if (err != NULL)
@@ -262,9 +261,9 @@ probe(struct zf_job *job, const struct zf_location *loc, const char *cmd,
 	if (strstr(text, "usage:") == NULL) {
 		r = child_failure(&c, loc, err);
 		if (err != NULL && err->stage == ZF_STAGE_PROBE)
-			err->stage = zf_location_is_remote(loc) ?
-			    ZF_STAGE_SSH :
-			    ZF_STAGE_PROBE;
+			err->stage = zf_location_is_remote(loc)
+			    ? ZF_STAGE_SSH
+			    : ZF_STAGE_PROBE;
 		zf_child_release(&c, GRACE_MS);
 		return r;
 	}
@@ -286,17 +285,16 @@ check_caps(struct zf_job *job, struct zf_error *err)
 	const struct need send_needs[] = {
 	    {'w', (s->send_flags & ZF_SEND_RAW) != 0, "-w (--raw)"},
 	    {'c', (s->send_flags & ZF_SEND_COMPRESSED) != 0,
-		"-c (--compressed)"},
+	        "-c (--compressed)"},
 	    {'L', (s->send_flags & ZF_SEND_LARGE_BLOCK) != 0,
-		"-L (--large-block)"},
+	        "-L (--large-block)"},
 	    {'e', (s->send_flags & ZF_SEND_EMBED) != 0, "-e (--embed)"},
 	    {'h', (s->send_flags & ZF_SEND_HOLDS) != 0, "-h (--holds)"},
 	    {'b', (s->send_flags & ZF_SEND_BACKUP) != 0, "-b (--backup)"},
 	};
 	const struct need recv_needs[] = {
 	    {'u', (s->recv_flags & ZF_RECV_NOMOUNT) != 0, "-u (--no-mount)"},
-	    {'s', (s->recv_flags & ZF_RECV_RESUMABLE) != 0,
-		"-s (--resumable)"},
+	    {'s', (s->recv_flags & ZF_RECV_RESUMABLE) != 0, "-s (--resumable)"},
 	    {'o', s->props[0] != NULL, "-o PROPERTY=VALUE"},
 	    {'o', s->origin != NULL, "-o origin= (--origin)"},
 	    {'x', s->excludes[0] != NULL, "-x PROPERTY"},
@@ -335,8 +333,8 @@ check_caps(struct zf_job *job, struct zf_error *err)
 			    "%s is not supported by the zfs on %s (its 'zfs %s' has no -%c)",
 			    nd->what, where, sides[i].cmd, nd->opt);
 			if (err != NULL)
-				err->stage = i == 0 ? ZF_STAGE_SEND :
-						      ZF_STAGE_RECV;
+				err->stage =
+				    i == 0 ? ZF_STAGE_SEND : ZF_STAGE_RECV;
 			return ZF_E_UNSUPPORTED;
 		}
 	}
@@ -412,7 +410,7 @@ xfer_loop(struct zf_job *job, struct xfer *x, struct zf_error *err)
 		/* without pidfds, look for exits every 10 ms once data ends */
 		waiting_exit = data_done &&
 		    ((!x->send.reaped && x->send.pidfd < 0) ||
-			(!x->recv.reaped && x->recv.pidfd < 0));
+		        (!x->recv.reaped && x->recv.pidfd < 0));
 		n = poll(p, P_COUNT, waiting_exit ? 10 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -523,8 +521,8 @@ xfer_run(struct zf_job *job, struct zf_error *err)
 	zf_cmd_zfs_send(&za, &job->spec, zfs_for(job, &job->spec.source));
 	send_argv = side_argv(job, &job->spec.source, &za, err);
 	zf_cmd_zfs_recv(&za, &job->spec, zfs_for(job, &job->spec.target));
-	recv_argv = send_argv ? side_argv(job, &job->spec.target, &za, err) :
-				NULL;
+	recv_argv =
+	    send_argv ? side_argv(job, &job->spec.target, &za, err) : NULL;
 	zf_argv_clear(&za);
 	if (send_argv == NULL || recv_argv == NULL) {
 		r = err != NULL && err->code != ZF_OK ? err->code : ZF_E_NOMEM;
@@ -541,8 +539,7 @@ xfer_run(struct zf_job *job, struct zf_error *err)
 	x.start_ns = zf_now_ns();
 	r = zf_child_start(&x.recv, recv_argv, err);
 	if (r == ZF_OK)
-		r = zf_child_start(&x.send, send_argv,
-		    err);
+		r = zf_child_start(&x.send, send_argv, err);
 	if (r == ZF_OK)
 		r = zf_relay_init(&x.relay, x.send.out_fd, x.recv.in_fd, 0,
 		    err);

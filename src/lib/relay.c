@@ -57,9 +57,8 @@ fill(struct zf_relay *r, struct zf_error *err)
 {
 	while (!r->in_eof && r->used < r->size) {
 		size_t tail = (r->head + r->used) % r->size;
-		size_t room = tail >= r->head || r->used == 0 ?
-		    r->size - tail :
-		    r->head - tail;
+		size_t room = tail >= r->head || r->used == 0 ? r->size - tail
+		                                              : r->head - tail;
 		ssize_t n;
 
 		if (room > r->size - r->used)

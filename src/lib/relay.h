@@ -16,9 +16,9 @@
 
 enum zf_relay_state {
 	ZF_RELAY_RUNNING = 0,
-	ZF_RELAY_DONE,	     /* input ended and every byte was written */
+	ZF_RELAY_DONE, /* input ended and every byte was written */
 	ZF_RELAY_OUT_CLOSED, /* the receiver stopped reading (EPIPE) */
-	ZF_RELAY_FAILED,     /* a read or write failed; see err */
+	ZF_RELAY_FAILED, /* a read or write failed; see err */
 };
 
 struct zf_relay {

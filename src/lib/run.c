@@ -9,8 +9,8 @@
 #define GRACE_MS 2000
 
 enum zf_status
-zf_run_capture(struct zf_child *c, char *const *argv,
-    struct zf_buf *out, int cancel_fd, struct zf_error *err)
+zf_run_capture(struct zf_child *c, char *const *argv, struct zf_buf *out,
+    int cancel_fd, struct zf_error *err)
 {
 	enum zf_status r;
 	char buf[8192];
@@ -21,7 +21,8 @@ zf_run_capture(struct zf_child *c, char *const *argv,
 	if (r != ZF_OK)
 		return r;
 	if (c->out_fd >= 0)
-		fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) | O_NONBLOCK);
+		fcntl(c->out_fd, F_SETFL,
+		    fcntl(c->out_fd, F_GETFL) | O_NONBLOCK);
 	while (c->out_fd >= 0 || c->err_fd >= 0 || !c->reaped) {
 		struct pollfd p[4];
 		int n;
@@ -57,8 +58,8 @@ zf_run_capture(struct zf_child *c, char *const *argv,
 				    "%s: output longer than %zu bytes", c->name,
 				    out->max);
 			}
-			if (k == 0 || (k < 0 && errno != EINTR &&
-					  errno != EAGAIN))
+			if (k == 0 ||
+			    (k < 0 && errno != EINTR && errno != EAGAIN))
 				zf_child_close_fd(&c->out_fd);
 		}
 		if (p[2].revents != 0)

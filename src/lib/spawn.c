@@ -12,7 +12,8 @@
 
 extern char **environ;
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH                                                           \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 void
 zf_child_init(struct zf_child *c, const char *name, enum zf_stage stage)
@@ -193,8 +194,7 @@ fail:
 }
 
 enum zf_status
-zf_child_start(struct zf_child *c, char *const *argv,
-    struct zf_error *err)
+zf_child_start(struct zf_child *c, char *const *argv, struct zf_error *err)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
 	int notify[2] = {-1, -1};
@@ -211,10 +211,10 @@ zf_child_start(struct zf_child *c, char *const *argv,
 		maxfd = 65536;
 	path = find_program(argv[0]);
 	if (path == NULL) {
-		r = zf_fail(err, ZF_E_SPAWN, "%s: cannot run '%s': %s",
-		    c->name, argv[0],
-		    strchr(argv[0], '/') ? "not an executable file" :
-					   "not found in PATH");
+		r = zf_fail(err, ZF_E_SPAWN, "%s: cannot run '%s': %s", c->name,
+		    argv[0],
+		    strchr(argv[0], '/') ? "not an executable file"
+		                         : "not found in PATH");
 		goto out;
 	}
 	envp = child_env();
@@ -247,8 +247,8 @@ zf_child_start(struct zf_child *c, char *const *argv,
 	if (pid < 0)
 		goto sysfail;
 	if (pid == 0)
-		child_exec(path, argv, envp, in[0], out[1],
-		    errp[1], notify[1], self, maxfd);
+		child_exec(path, argv, envp, in[0], out[1], errp[1], notify[1],
+		    self, maxfd);
 	setpgid(pid, pid); /* also done by the child; whoever is first */
 	c->pid = pid;
 	c->started = true;
@@ -262,8 +262,8 @@ zf_child_start(struct zf_child *c, char *const *argv,
 	zf_child_close_fd(&notify[0]);
 	if (n == (ssize_t)sizeof(child_errno)) {
 		zf_child_wait(c, true);
-		r = zf_fail(err, ZF_E_SPAWN, "%s: cannot run '%s': %s",
-		    c->name, argv[0], strerror(child_errno));
+		r = zf_fail(err, ZF_E_SPAWN, "%s: cannot run '%s': %s", c->name,
+		    argv[0], strerror(child_errno));
 		goto out;
 	}
 	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

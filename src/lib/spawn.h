@@ -30,9 +30,9 @@
 
 enum zf_io_mode {
 	ZF_IO_NULL = 0, /* /dev/null */
-	ZF_IO_PIPE,	/* a pipe; the parent's end in in_fd/out_fd */
-	ZF_IO_FD,	/* the fd in stdin_fd/stdout_fd (taken: closed by
-			   zf_child_start(), even on error) */
+	ZF_IO_PIPE, /* a pipe; the parent's end in in_fd/out_fd */
+	ZF_IO_FD, /* the fd in stdin_fd/stdout_fd (taken: closed by
+	             zf_child_start(), even on error) */
 };
 
 /* Bound on a child's captured stderr. */
@@ -43,12 +43,12 @@ struct zf_child {
 	enum zf_stage stage;
 	enum zf_io_mode stdin_mode;
 	enum zf_io_mode stdout_mode;
-	int stdin_fd;  /* with ZF_IO_FD */
+	int stdin_fd; /* with ZF_IO_FD */
 	int stdout_fd; /* with ZF_IO_FD */
 
-	pid_t pid;  /* 0 before start and after reaping */
-	int pidfd;  /* readable when the child exits; -1 if unsupported */
-	int in_fd;  /* write end of the child's stdin pipe, or -1 */
+	pid_t pid; /* 0 before start and after reaping */
+	int pidfd; /* readable when the child exits; -1 if unsupported */
+	int in_fd; /* write end of the child's stdin pipe, or -1 */
 	int out_fd; /* read end of the child's stdout pipe, or -1 */
 	int err_fd; /* read end of the child's stderr pipe, or -1 */
 	struct zf_buf errbuf; /* stderr kept, at most ZF_STDERR_MAX */
@@ -56,7 +56,7 @@ struct zf_child {
 	bool started;
 	bool reaped;
 	bool killed; /* zferry sent it a signal */
-	int status;  /* wait status, valid when reaped */
+	int status; /* wait status, valid when reaped */
 	char argv0[64];
 };
 

@@ -10,32 +10,32 @@
 
 struct zf_ssh_spec {
 	unsigned port;
-	char *key_file;	   /* absolute path, or NULL */
+	char *key_file; /* absolute path, or NULL */
 	char *known_hosts; /* absolute path, or NULL */
 	char *cipher;
 	char **options; /* canonical "Key=value", NULL-terminated */
-	char *program;	/* ssh */
+	char *program; /* ssh */
 };
 
 struct zf_spec {
 	struct zf_location source; /* snapshot */
 	struct zf_location target; /* filesystem or snapshot */
-	char *base;		   /* full name of the -i/-I base, or NULL */
+	char *base; /* full name of the -i/-I base, or NULL */
 	bool intermediates;
 	unsigned send_flags;
 	unsigned recv_flags;
-	char **props;	 /* "name=value", NULL-terminated */
+	char **props; /* "name=value", NULL-terminated */
 	char **excludes; /* NULL-terminated */
 	char *origin;
 	struct zf_ssh_spec ssh;
 	char *zfs_program; /* local zfs */
-	char *remote_zfs;  /* zfs on a remote side */
+	char *remote_zfs; /* zfs on a remote side */
 };
 
 /*
- * Checks cfg and fills spec with owned copies.  Checks that touch the file
- * system (key and known_hosts files) happen here too.  On failure spec is
- * released and ZF_E_INVALID (or ZF_E_NOMEM) returned.
+ * Checks cfg and fills spec with owned copies.  The key and known_hosts
+ * files are checked here too (they must exist and be readable).  On
+ * failure spec is released and ZF_E_INVALID (or ZF_E_NOMEM) returned.
  */
 enum zf_status zf_spec_init(struct zf_spec *spec,
     const struct zf_send_config *cfg, struct zf_error *err);
@@ -47,7 +47,7 @@ void zf_spec_release(struct zf_spec *spec);
  * whitespace, '%' or quotes).  Stores the absolute path in *abs (malloc'd).
  * *too_open is set when a key file is readable by group or others.
  */
-enum zf_status zf_check_ssh_file(const char *what, const char *path,
-    char **abs, bool *too_open, struct zf_error *err);
+enum zf_status zf_check_ssh_file(const char *what, const char *path, char **abs,
+    bool *too_open, struct zf_error *err);
 
 #endif

@@ -23,11 +23,14 @@ struct zf_buf {
 	char *data;
 	size_t len;
 	size_t cap;
-	size_t max;	/* hard limit on len */
+	size_t max; /* hard limit on len */
 	size_t dropped; /* bytes refused by zf_buf_add_trunc() */
 };
 
-#define ZF_BUF_INIT(maxlen) {NULL, 0, 0, (maxlen), 0}
+#define ZF_BUF_INIT(maxlen)                                                    \
+	{                                                                      \
+		NULL, 0, 0, (maxlen), 0                                        \
+	}
 
 void zf_buf_init(struct zf_buf *b, size_t max);
 enum zf_status zf_buf_add(struct zf_buf *b, const void *p, size_t n);
@@ -54,7 +57,10 @@ struct zf_argv {
 	bool failed;
 };
 
-#define ZF_ARGV_INIT {NULL, 0, 0, false}
+#define ZF_ARGV_INIT                                                           \
+	{                                                                      \
+		NULL, 0, 0, false                                              \
+	}
 
 void zf_argv_push(struct zf_argv *a, const char *s);
 void zf_argv_pushf(struct zf_argv *a, const char *fmt, ...) ZF_PRINTF(2, 3);
@@ -113,8 +119,8 @@ bool zf_strlcpy_ok(char *dst, const char *src, size_t dstsz);
  */
 enum zf_status zf_fail(struct zf_error *err, enum zf_status code,
     const char *fmt, ...) ZF_PRINTF(3, 4);
-enum zf_status zf_fail_errno(struct zf_error *err, int errnum,
-    const char *fmt, ...) ZF_PRINTF(3, 4);
+enum zf_status zf_fail_errno(struct zf_error *err, int errnum, const char *fmt,
+    ...) ZF_PRINTF(3, 4);
 /* Records ZF_E_INVALID at stage ZF_STAGE_INPUT: bad input from the caller. */
 enum zf_status zf_fail_input(struct zf_error *err, const char *fmt, ...)
     ZF_PRINTF(2, 3);

@@ -72,8 +72,8 @@ bad_char(struct zf_error *err, const char *what, unsigned kinds,
 static bool
 pool_reserved(const char *pool, size_t len)
 {
-	static const char *const words[] = {"mirror", "raidz", "draid",
-	    "spare", "log"};
+	static const char *const words[] = {"mirror", "raidz", "draid", "spare",
+	    "log"};
 	size_t i;
 
 	for (i = 0; i < ZF_ARRAY_SIZE(words); i++)
@@ -106,14 +106,14 @@ zf_check_name(const char *what, const char *name, unsigned kinds,
 	start = name;
 	for (;;) {
 		end = start;
-		while (*end != '\0' && *end != '/' && *end != '@' &&
-		    *end != '#')
+		while (
+		    *end != '\0' && *end != '/' && *end != '@' && *end != '#')
 			end++;
 		if (end == start)
 			return name_fail(err, what, kinds, name,
-			    *end == '\0' && end > name && end[-1] == '/' ?
-				"trailing slash" :
-				"empty component");
+			    *end == '\0' && end > name && end[-1] == '/'
+			        ? "trailing slash"
+			        : "empty component");
 		if ((end - start == 1 && start[0] == '.') ||
 		    (end - start == 2 && start[0] == '.' && start[1] == '.'))
 			return name_fail(err, what, kinds, name,
@@ -135,8 +135,8 @@ zf_check_name(const char *what, const char *name, unsigned kinds,
 			break;
 		if (kind != ZF_NAME_FS) {
 			return name_fail(err, what, kinds, name,
-			    *end == '/' ? "'/' after the '@' or '#' delimiter" :
-					  "more than one '@' or '#' delimiter");
+			    *end == '/' ? "'/' after the '@' or '#' delimiter"
+			                : "more than one '@' or '#' delimiter");
 		}
 		if (*end == '@')
 			kind = ZF_NAME_SNAPSHOT;
@@ -197,7 +197,7 @@ zf_check_prop_name(const char *what, const char *name, struct zf_error *err)
 		char c = *p;
 
 		if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '_' ||
-			c == '-' || c == '.' || c == ':')) {
+		        c == '-' || c == '.' || c == ':')) {
 			char esc[8];
 
 			zf_escape(esc, sizeof(esc), &c, 1);
@@ -210,16 +210,15 @@ zf_check_prop_name(const char *what, const char *name, struct zf_error *err)
 }
 
 enum zf_status
-zf_check_prop_assign(const char *what, const char *assign,
-    struct zf_error *err)
+zf_check_prop_assign(const char *what, const char *assign, struct zf_error *err)
 {
 	const char *eq;
 	char name[ZF_PROP_NAME_MAX];
 	size_t n;
 
 	if (assign == NULL || (eq = strchr(assign, '=')) == NULL)
-		return zf_fail_input(err, "%s: '%s' is not PROPERTY=VALUE", what,
-		    assign == NULL ? "" : assign);
+		return zf_fail_input(err, "%s: '%s' is not PROPERTY=VALUE",
+		    what, assign == NULL ? "" : assign);
 	n = (size_t)(eq - assign);
 	if (n >= sizeof(name))
 		return zf_fail_input(err,
@@ -246,7 +245,7 @@ valid_ipv6(const char *s)
 		if (*p == ':')
 			colons++;
 		else if (!(is_digit(*p) || (*p >= 'a' && *p <= 'f') ||
-			       (*p >= 'A' && *p <= 'F') || *p == '.'))
+		             (*p >= 'A' && *p <= 'F') || *p == '.'))
 			return false;
 	}
 	if (colons < 2)
@@ -336,9 +335,9 @@ zf_check_user(const char *what, const char *user, struct zf_error *err)
 
 enum optval {
 	V_ALGOS, /* comma list of algorithm names, with +-^ prefix */
-	V_UINT,	 /* 0 .. 2^31-1 */
+	V_UINT, /* 0 .. 2^31-1 */
 	V_YESNO,
-	V_HOST,	 /* host name or address */
+	V_HOST, /* host name or address */
 	V_ADDRFAM,
 	V_QOS,
 	V_REKEY,
@@ -352,27 +351,27 @@ struct optspec {
 };
 
 static const struct optspec ssh_allowed[] = {
-	{"AddressFamily", V_ADDRFAM},
-	{"BindAddress", V_HOST},
-	{"CheckHostIP", V_YESNO},
-	{"Ciphers", V_ALGOS},
-	{"Compression", V_YESNO},
-	{"ConnectionAttempts", V_UINT},
-	{"ConnectTimeout", V_UINT},
-	{"HostKeyAlgorithms", V_ALGOS},
-	{"HostKeyAlias", V_HOST},
-	{"IdentitiesOnly", V_YESNO},
-	{"IPQoS", V_QOS},
-	{"KexAlgorithms", V_ALGOS},
-	{"LogLevel", V_LOGLEVEL},
-	{"MACs", V_ALGOS},
-	{"PubkeyAcceptedAlgorithms", V_ALGOS},
-	{"PubkeyAcceptedKeyTypes", V_ALGOS},
-	{"RekeyLimit", V_REKEY},
-	{"ServerAliveCountMax", V_UINT},
-	{"ServerAliveInterval", V_UINT},
-	{"StrictHostKeyChecking", V_STRICT},
-	{"TCPKeepAlive", V_YESNO},
+    {"AddressFamily", V_ADDRFAM},
+    {"BindAddress", V_HOST},
+    {"CheckHostIP", V_YESNO},
+    {"Ciphers", V_ALGOS},
+    {"Compression", V_YESNO},
+    {"ConnectionAttempts", V_UINT},
+    {"ConnectTimeout", V_UINT},
+    {"HostKeyAlgorithms", V_ALGOS},
+    {"HostKeyAlias", V_HOST},
+    {"IdentitiesOnly", V_YESNO},
+    {"IPQoS", V_QOS},
+    {"KexAlgorithms", V_ALGOS},
+    {"LogLevel", V_LOGLEVEL},
+    {"MACs", V_ALGOS},
+    {"PubkeyAcceptedAlgorithms", V_ALGOS},
+    {"PubkeyAcceptedKeyTypes", V_ALGOS},
+    {"RekeyLimit", V_REKEY},
+    {"ServerAliveCountMax", V_UINT},
+    {"ServerAliveInterval", V_UINT},
+    {"StrictHostKeyChecking", V_STRICT},
+    {"TCPKeepAlive", V_YESNO},
 };
 
 struct optdeny {
@@ -381,38 +380,38 @@ struct optdeny {
 };
 
 static const struct optdeny ssh_denied[] = {
-	{"ProxyCommand", "it runs a local command"},
-	{"LocalCommand", "it runs a local command"},
-	{"PermitLocalCommand", "it lets LocalCommand run a local command"},
-	{"KnownHostsCommand", "it runs a local command"},
-	{"RemoteCommand", "it replaces the remote zfs command"},
-	{"Include", "it reads further configuration that is not checked"},
-	{"Match", "its exec criterion runs a local command"},
-	{"ProxyJump", "the jump host would not get zferry's checks"},
-	{"PKCS11Provider", "it loads a shared library"},
-	{"SecurityKeyProvider", "it loads a shared library"},
-	{"UserKnownHostsFile", "use --known-hosts FILE"},
-	{"GlobalKnownHostsFile", "use --known-hosts FILE"},
-	{"IdentityFile", "use --ssh-key FILE"},
-	{"Port", "use --ssh-port N"},
-	{"User", "write user@host"},
-	{"Hostname", "it would send the stream to another host"},
-	{"ControlMaster", "zferry manages connection sharing itself"},
-	{"ControlPath", "zferry manages connection sharing itself"},
-	{"ControlPersist", "zferry manages connection sharing itself"},
-	{"ForwardAgent", "it exposes the local ssh agent to the remote host"},
-	{"ForwardX11", "forwarding has no place in a zfs stream"},
-	{"LocalForward", "forwarding has no place in a zfs stream"},
-	{"RemoteForward", "forwarding has no place in a zfs stream"},
-	{"DynamicForward", "forwarding has no place in a zfs stream"},
-	{"Tunnel", "forwarding has no place in a zfs stream"},
-	{"SendEnv", "it passes local environment to the remote command"},
-	{"SetEnv", "it sets the remote command's environment"},
-	{"BatchMode", "zferry never prompts: BatchMode is always yes"},
-	{"UpdateHostKeys", "it rewrites known_hosts"},
-	{"VerifyHostKeyDNS", "it can trust host keys from DNS"},
-	{"StrictHostKeyChecking",
-	    "only 'yes' is allowed: an unknown host key is always refused"},
+    {"ProxyCommand", "it runs a local command"},
+    {"LocalCommand", "it runs a local command"},
+    {"PermitLocalCommand", "it lets LocalCommand run a local command"},
+    {"KnownHostsCommand", "it runs a local command"},
+    {"RemoteCommand", "it replaces the remote zfs command"},
+    {"Include", "it reads further configuration that is not checked"},
+    {"Match", "its exec criterion runs a local command"},
+    {"ProxyJump", "the jump host would not get zferry's checks"},
+    {"PKCS11Provider", "it loads a shared library"},
+    {"SecurityKeyProvider", "it loads a shared library"},
+    {"UserKnownHostsFile", "use --known-hosts FILE"},
+    {"GlobalKnownHostsFile", "use --known-hosts FILE"},
+    {"IdentityFile", "use --ssh-key FILE"},
+    {"Port", "use --ssh-port N"},
+    {"User", "write user@host"},
+    {"Hostname", "it would send the stream to another host"},
+    {"ControlMaster", "zferry manages connection sharing itself"},
+    {"ControlPath", "zferry manages connection sharing itself"},
+    {"ControlPersist", "zferry manages connection sharing itself"},
+    {"ForwardAgent", "it exposes the local ssh agent to the remote host"},
+    {"ForwardX11", "forwarding has no place in a zfs stream"},
+    {"LocalForward", "forwarding has no place in a zfs stream"},
+    {"RemoteForward", "forwarding has no place in a zfs stream"},
+    {"DynamicForward", "forwarding has no place in a zfs stream"},
+    {"Tunnel", "forwarding has no place in a zfs stream"},
+    {"SendEnv", "it passes local environment to the remote command"},
+    {"SetEnv", "it sets the remote command's environment"},
+    {"BatchMode", "zferry never prompts: BatchMode is always yes"},
+    {"UpdateHostKeys", "it rewrites known_hosts"},
+    {"VerifyHostKeyDNS", "it can trust host keys from DNS"},
+    {"StrictHostKeyChecking",
+        "only 'yes' is allowed: an unknown host key is always refused"},
 };
 
 static bool
@@ -516,7 +515,8 @@ zf_check_ssh_option(const char *opt, char *canon, size_t canon_size,
 	if (opt == NULL || opt[0] == '\0')
 		return zf_fail_input(err, "--ssh-option: empty option");
 	if (strlen(opt) > 1024)
-		return zf_fail_input(err, "--ssh-option: '%s' is too long", opt);
+		return zf_fail_input(err, "--ssh-option: '%s' is too long",
+		    opt);
 	for (klen = 0; is_alnum(opt[klen]); klen++)
 		;
 	if (klen == 0 || klen >= sizeof(key))
@@ -527,8 +527,8 @@ zf_check_ssh_option(const char *opt, char *canon, size_t canon_size,
 	key[klen] = '\0';
 	/* ssh takes "Key=Value" and "Key Value"; one separator only */
 	if (opt[klen] != '=' && opt[klen] != ' ')
-		return zf_fail_input(err,
-		    "--ssh-option: '%s' is not KEY=VALUE", opt);
+		return zf_fail_input(err, "--ssh-option: '%s' is not KEY=VALUE",
+		    opt);
 	v = opt + klen + 1;
 	for (i = 0; i < ZF_ARRAY_SIZE(ssh_allowed); i++) {
 		const struct optspec *s = &ssh_allowed[i];
@@ -560,8 +560,8 @@ zf_check_ssh_option(const char *opt, char *canon, size_t canon_size,
 			    s->name);
 		}
 		if (canon != NULL) {
-			int n = snprintf(canon, canon_size, "%s=%s", s->name,
-			    v);
+			int n =
+			    snprintf(canon, canon_size, "%s=%s", s->name, v);
 
 			if (n < 0 || (size_t)n >= canon_size)
 				return zf_fail_input(err,
@@ -580,8 +580,7 @@ zf_check_ssh_option(const char *opt, char *canon, size_t canon_size,
 }
 
 enum zf_status
-zf_check_cipher_list(const char *what, const char *list,
-    struct zf_error *err)
+zf_check_cipher_list(const char *what, const char *list, struct zf_error *err)
 {
 	if (list == NULL || strlen(list) > 512 || !valid_algos(list))
 		return zf_fail_input(err, "%s: invalid cipher list '%s'", what,
@@ -642,8 +641,7 @@ zf_parse_u64(const char *what, const char *s, uint64_t min, uint64_t max,
 
 	if (s == NULL || !parse_digits(s, &v, &end))
 		return range_fail(err, what, s == NULL ? "" : s,
-		    s != NULL && is_digit(*s) ? "too large" :
-						"not a number");
+		    s != NULL && is_digit(*s) ? "too large" : "not a number");
 	if (*end != '\0')
 		return range_fail(err, what, s, "not a number");
 	if (check_range(what, s, v, min, max, err) != ZF_OK)
@@ -668,8 +666,7 @@ parse_with_units(const char *what, const char *s, const struct unit *units,
 
 	if (s == NULL || !parse_digits(s, &v, &end))
 		return range_fail(err, what, s == NULL ? "" : s,
-		    s != NULL && is_digit(*s) ? "too large" :
-						"not a number");
+		    s != NULL && is_digit(*s) ? "too large" : "not a number");
 	for (i = 0; i < nunits; i++) {
 		if (strcmp(end, units[i].name) != 0)
 			continue;
@@ -690,17 +687,17 @@ parse_with_units(const char *what, const char *s, const struct unit *units,
 #define TIB (1024ull * GIB)
 
 static const struct unit size_units[] = {
-	{"", 1},
-	{"B", 1},
-	{"k", KIB},
-	{"K", KIB},
-	{"KiB", KIB},
-	{"M", MIB},
-	{"MiB", MIB},
-	{"G", GIB},
-	{"GiB", GIB},
-	{"T", TIB},
-	{"TiB", TIB},
+    {"", 1},
+    {"B", 1},
+    {"k", KIB},
+    {"K", KIB},
+    {"KiB", KIB},
+    {"M", MIB},
+    {"MiB", MIB},
+    {"G", GIB},
+    {"GiB", GIB},
+    {"T", TIB},
+    {"TiB", TIB},
 };
 
 enum zf_status
@@ -725,20 +722,21 @@ zf_parse_rate(const char *what, const char *s, uint64_t min, uint64_t max,
 		memcpy(tmp, s, n - 2);
 		tmp[n - 2] = '\0';
 		if (parse_with_units(what, tmp, size_units,
-			ZF_ARRAY_SIZE(size_units), min, max, out, NULL) == ZF_OK)
+		        ZF_ARRAY_SIZE(size_units), min, max, out,
+		        NULL) == ZF_OK)
 			return ZF_OK;
 	}
 	return zf_parse_size(what, s, min, max, out, err);
 }
 
 static const struct unit time_units[] = {
-	{"", 1000},
-	{"ms", 1},
-	{"s", 1000},
-	{"m", 60 * 1000},
-	{"min", 60 * 1000},
-	{"h", 3600 * 1000},
-	{"d", 86400 * 1000},
+    {"", 1000},
+    {"ms", 1},
+    {"s", 1000},
+    {"m", 60 * 1000},
+    {"min", 60 * 1000},
+    {"h", 3600 * 1000},
+    {"d", 86400 * 1000},
 };
 
 enum zf_status

@@ -28,8 +28,8 @@
  * refused: zfs reserves it for its own temporary clones.
  * On success *kind (may be NULL) is the kind found.
  */
-enum zf_status zf_check_name(const char *what, const char *name,
-    unsigned kinds, enum zf_name_kind *kind, struct zf_error *err);
+enum zf_status zf_check_name(const char *what, const char *name, unsigned kinds,
+    enum zf_name_kind *kind, struct zf_error *err);
 
 /* The part after '@' or '#': a snapshot or bookmark name on its own. */
 enum zf_status zf_check_short_name(const char *what, const char *name,

@@ -20,7 +20,7 @@ line_opts(const char *p, const char *end)
 			continue;
 		/* an option starts a word: after '[', '|', '(' or blank */
 		if (!(p == end || p[-1] == '[' || p[-1] == ' ' ||
-			p[-1] == '\t' || p[-1] == '|' || p[-1] == '('))
+		        p[-1] == '\t' || p[-1] == '|' || p[-1] == '('))
 			continue;
 		q = p + 1;
 		if (q < end && *q == '[') { /* -[iI] */
@@ -53,7 +53,8 @@ zf_parse_usage_opts(const char *text, size_t len, const char *cmd)
 		for (w = p; w < eol && (*w == ' ' || *w == '\t'); w++)
 			;
 		if (w == p && w < eol) {
-			in_cmd = false; /* "usage:" and prose are not indented */
+			in_cmd =
+			    false; /* "usage:" and prose are not indented */
 			continue;
 		}
 		if (w > p && (size_t)(eol - w) >= cl &&
@@ -85,53 +86,53 @@ struct pattern {
 
 /* ssh's own messages: these mean the connection, not zfs, failed. */
 static const struct pattern ssh_patterns[] = {
-	{"Host key verification failed", ZF_STAGE_SSH, false},
-	{"REMOTE HOST IDENTIFICATION HAS CHANGED", ZF_STAGE_SSH, false},
-	{"No matching host key type found", ZF_STAGE_SSH, false},
-	{"Permission denied (", ZF_STAGE_SSH, false},
-	{"Too many authentication failures", ZF_STAGE_SSH, false},
-	{"no matching cipher found", ZF_STAGE_SSH, false},
-	{"no matching MAC found", ZF_STAGE_SSH, false},
-	{"no matching key exchange method", ZF_STAGE_SSH, false},
-	{"Unknown cipher type", ZF_STAGE_SSH, false},
-	{"Bad configuration option", ZF_STAGE_SSH, false},
-	{"Name or service not known", ZF_STAGE_SSH, false},
-	{"Temporary failure in name resolution", ZF_STAGE_SSH, true},
-	{"Could not resolve hostname", ZF_STAGE_SSH, true},
-	{"Connection refused", ZF_STAGE_SSH, true},
-	{"Connection timed out", ZF_STAGE_SSH, true},
-	{"Operation timed out", ZF_STAGE_SSH, true},
-	{"No route to host", ZF_STAGE_SSH, true},
-	{"Network is unreachable", ZF_STAGE_SSH, true},
-	{"Connection reset", ZF_STAGE_SSH, true},
-	{"Connection closed by", ZF_STAGE_SSH, true},
-	{"Connection to ", ZF_STAGE_SSH, true}, /* "... closed by remote" */
-	{"kex_exchange_identification", ZF_STAGE_SSH, true},
-	{"ssh_exchange_identification", ZF_STAGE_SSH, true},
-	{"Timeout, server", ZF_STAGE_SSH, true},
-	{"client_loop: send disconnect", ZF_STAGE_SSH, true},
-	{"Broken pipe", ZF_STAGE_SSH, true},
-	{"ssh: connect to host", ZF_STAGE_SSH, true},
+    {"Host key verification failed", ZF_STAGE_SSH, false},
+    {"REMOTE HOST IDENTIFICATION HAS CHANGED", ZF_STAGE_SSH, false},
+    {"No matching host key type found", ZF_STAGE_SSH, false},
+    {"Permission denied (", ZF_STAGE_SSH, false},
+    {"Too many authentication failures", ZF_STAGE_SSH, false},
+    {"no matching cipher found", ZF_STAGE_SSH, false},
+    {"no matching MAC found", ZF_STAGE_SSH, false},
+    {"no matching key exchange method", ZF_STAGE_SSH, false},
+    {"Unknown cipher type", ZF_STAGE_SSH, false},
+    {"Bad configuration option", ZF_STAGE_SSH, false},
+    {"Name or service not known", ZF_STAGE_SSH, false},
+    {"Temporary failure in name resolution", ZF_STAGE_SSH, true},
+    {"Could not resolve hostname", ZF_STAGE_SSH, true},
+    {"Connection refused", ZF_STAGE_SSH, true},
+    {"Connection timed out", ZF_STAGE_SSH, true},
+    {"Operation timed out", ZF_STAGE_SSH, true},
+    {"No route to host", ZF_STAGE_SSH, true},
+    {"Network is unreachable", ZF_STAGE_SSH, true},
+    {"Connection reset", ZF_STAGE_SSH, true},
+    {"Connection closed by", ZF_STAGE_SSH, true},
+    {"Connection to ", ZF_STAGE_SSH, true}, /* "... closed by remote" */
+    {"kex_exchange_identification", ZF_STAGE_SSH, true},
+    {"ssh_exchange_identification", ZF_STAGE_SSH, true},
+    {"Timeout, server", ZF_STAGE_SSH, true},
+    {"client_loop: send disconnect", ZF_STAGE_SSH, true},
+    {"Broken pipe", ZF_STAGE_SSH, true},
+    {"ssh: connect to host", ZF_STAGE_SSH, true},
 };
 
 /* zfs messages (zfs-facts 4.5) whose retry may succeed. */
 static const struct pattern zfs_patterns[] = {
-	{"dataset is busy", ZF_STAGE_NONE, true},
-	{"contains partially-complete state", ZF_STAGE_NONE, true},
-	{"pool I/O is currently suspended", ZF_STAGE_NONE, true},
-	{"Device or resource busy", ZF_STAGE_NONE, true},
-	{"failed to read from stream", ZF_STAGE_NONE, true},
-	{"incomplete stream", ZF_STAGE_NONE, true},
-	{"cannot receive", ZF_STAGE_NONE, false},
-	{"cannot send", ZF_STAGE_NONE, false},
-	{"cannot open", ZF_STAGE_NONE, false},
-	{"cannot resume", ZF_STAGE_NONE, false},
-	{"does not exist", ZF_STAGE_NONE, false},
-	{"invalid option", ZF_STAGE_NONE, false},
-	{"usage:", ZF_STAGE_NONE, false},
-	{"not found", ZF_STAGE_NONE, false}, /* remote "zfs: not found" */
-	{"No such file or directory", ZF_STAGE_NONE, false},
-	{"permission denied", ZF_STAGE_NONE, false},
+    {"dataset is busy", ZF_STAGE_NONE, true},
+    {"contains partially-complete state", ZF_STAGE_NONE, true},
+    {"pool I/O is currently suspended", ZF_STAGE_NONE, true},
+    {"Device or resource busy", ZF_STAGE_NONE, true},
+    {"failed to read from stream", ZF_STAGE_NONE, true},
+    {"incomplete stream", ZF_STAGE_NONE, true},
+    {"cannot receive", ZF_STAGE_NONE, false},
+    {"cannot send", ZF_STAGE_NONE, false},
+    {"cannot open", ZF_STAGE_NONE, false},
+    {"cannot resume", ZF_STAGE_NONE, false},
+    {"does not exist", ZF_STAGE_NONE, false},
+    {"invalid option", ZF_STAGE_NONE, false},
+    {"usage:", ZF_STAGE_NONE, false},
+    {"not found", ZF_STAGE_NONE, false}, /* remote "zfs: not found" */
+    {"No such file or directory", ZF_STAGE_NONE, false},
+    {"permission denied", ZF_STAGE_NONE, false},
 };
 
 struct zf_verdict
@@ -145,8 +146,7 @@ zf_classify(enum zf_stage stage, bool remote, int code, const char *text,
 		/* a zfs message means the connection worked */
 		bool zfs_said = has(text, len, "cannot ") ||
 		    has(text, len, "usage:") ||
-		    has(text, len, "invalid option") ||
-		    has(text, len, "zfs: ");
+		    has(text, len, "invalid option") || has(text, len, "zfs: ");
 
 		for (i = 0; !zfs_said && i < ZF_ARRAY_SIZE(ssh_patterns); i++) {
 			if (has(text, len, ssh_patterns[i].text)) {

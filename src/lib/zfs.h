@@ -39,8 +39,8 @@ zf_optset zf_parse_usage_opts(const char *text, size_t len, const char *cmd);
 /* How a failed stage's stderr reads. */
 struct zf_verdict {
 	enum zf_stage stage; /* ZF_STAGE_SSH when ssh itself failed */
-	bool transient;	     /* a retry may succeed */
-	bool known;	     /* a known message matched */
+	bool transient; /* a retry may succeed */
+	bool known; /* a known message matched */
 };
 
 /*

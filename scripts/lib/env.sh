@@ -1,0 +1,106 @@
+# scripts/lib/env.sh: the real systems zferry's demo and tests run on: a
+# zfs-fuse daemon, file-backed pools, and an sshd on 127.0.0.1 with its own
+# keys.  Sourced by scripts/demo.sh and tests/integration/lib.sh.  Each
+# function cleans up only what it made.
+#
+# shellcheck shell=bash
+
+# env_wait SECONDS CMD...: runs CMD until it succeeds, at most SECONDS
+env_wait() {
+	local limit=$1 end
+	shift
+	end=$(($(date +%s%N) / 1000000 + limit * 1000))
+	until "$@" >/dev/null 2>&1; do
+		[ $(($(date +%s%N) / 1000000)) -lt $end ] || return 1
+		sleep 0.05
+	done
+}
+
+env_zfs_running() { zpool list >/dev/null 2>&1; }
+
+# env_zfs_start PIDFILE: starts a zfs-fuse daemon and waits for it
+env_zfs_start() {
+	zfs-fuse --pidfile "$1" --no-kstat-mount >/dev/null 2>&1 || return 1
+	env_wait 20 env_zfs_running
+}
+
+# env_zfs_stop PIDFILE: stops the daemon PIDFILE names, if it is zfs-fuse
+env_zfs_stop() {
+	local pid
+	pid=$(cat "$1" 2>/dev/null) || return 0
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = zfs-fuse ] || return 0
+	kill -TERM "$pid"
+	env_wait 30 sh -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid"
+}
+
+# env_pool NAME FILE [SIZE]: a pool on a sparse file, mounted at /NAME
+env_pool() {
+	truncate -s "${3:-160M}" "$2"
+	zpool create -m "/$1" "$1" "$2" >/dev/null 2>&1
+}
+
+# env_pool_destroy NAME: destroys it, retrying while a receive lets go
+env_pool_destroy() {
+	local i
+	zpool list -H -o name "$1" >/dev/null 2>&1 || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		zpool destroy -f "$1" >/dev/null 2>&1 && return 0
+		sleep 0.3
+	done
+	return 1
+}
+
+# env_free_port: a TCP port on 127.0.0.1 that nothing listens on
+env_free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		ss -Htln "sport = :$p" | grep -q . || {
+			echo "$p"
+			return
+		}
+	done
+}
+
+# env_sshd DIR: starts an sshd on 127.0.0.1 for root, with a host key, a
+# client key, authorized_keys and known_hosts of its own under DIR.  Sets
+# SSH_PORT, SSH_KEY (client key), SSH_KNOWN (known_hosts) and SSHD_PID.
+env_sshd() {
+	local d=$1
+	mkdir -p "$d" /run/sshd
+	chmod 700 "$d"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" -C zferry-host
+	ssh-keygen -q -t ed25519 -N '' -f "$d/client_key" -C zferry-client
+	cp "$d/client_key.pub" "$d/authorized_keys"
+	SSH_PORT=$(env_free_port)
+	printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" \
+	    "$(cut -d' ' -f1,2 "$d/host_key.pub")" >"$d/known_hosts"
+	cat >"$d/sshd_config" <<-CFG
+		Port $SSH_PORT
+		ListenAddress 127.0.0.1
+		HostKey $d/host_key
+		PidFile $d/sshd.pid
+		AuthorizedKeysFile $d/authorized_keys
+		PermitRootLogin prohibit-password
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		StrictModes no
+		PrintMotd no
+	CFG
+	/usr/sbin/sshd -f "$d/sshd_config" -D -e 2>"$d/sshd.log" &
+	SSHD_PID=$!
+	SSH_KEY=$d/client_key
+	SSH_KNOWN=$d/known_hosts
+	env_wait 20 ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
+	    -o UserKnownHostsFile="$SSH_KNOWN" -i "$SSH_KEY" -p "$SSH_PORT" \
+	    root@127.0.0.1 true
+}
+
+# env_sshd_stop: stops the sshd env_sshd started
+env_sshd_stop() {
+	[ -n "${SSHD_PID:-}" ] || return 0
+	kill -TERM "$SSHD_PID" 2>/dev/null || true
+	wait "$SSHD_PID" 2>/dev/null || true
+	SSHD_PID=
+}
