@@ -245,8 +245,8 @@ spec_ssh(struct zf_ssh_spec *ssh, const struct zf_ssh_config *c,
 	}
 	ssh->port = c->port;
 	if (c->key_file != NULL &&
-	    zf_check_ssh_file("--ssh-key", c->key_file, &ssh->key_file, NULL,
-	        err) != ZF_OK)
+	    zf_check_ssh_file("--ssh-key", c->key_file, &ssh->key_file,
+	        &ssh->key_too_open, err) != ZF_OK)
 		return ZF_E_INVALID;
 	if (c->known_hosts != NULL &&
 	    zf_check_ssh_file("--known-hosts", c->known_hosts,

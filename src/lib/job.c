@@ -572,6 +572,18 @@ zf_job_run(struct zf_job *job, struct zf_error *err)
 	if (job->ran)
 		return zf_fail(err, ZF_E_INVALID, "a job runs only once");
 	job->ran = true;
+	if (job->spec.ssh.key_too_open) {
+		struct zf_event ev;
+		char text[ZF_LOC_FIELD_MAX + 160];
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = ZF_EV_WARNING;
+		snprintf(text, sizeof(text),
+		    "--ssh-key '%s' is readable by others; ssh will refuse to use it (chmod 600)",
+		    job->spec.ssh.key_file);
+		ev.text = text;
+		emit(job, &ev);
+	}
 	if (atomic_load(&job->cancel_sig) != 0)
 		r = canceled(job, err);
 	else if ((r = check_caps(job, err)) == ZF_OK)

@@ -11,6 +11,7 @@
 struct zf_ssh_spec {
 	unsigned port;
 	char *key_file; /* absolute path, or NULL */
+	bool key_too_open; /* readable by group or others: ssh refuses it */
 	char *known_hosts; /* absolute path, or NULL */
 	char *cipher;
 	char **options; /* canonical "Key=value", NULL-terminated */

@@ -94,8 +94,11 @@ static const struct pattern ssh_patterns[] = {
     {"no matching cipher found", ZF_STAGE_SSH, false},
     {"no matching MAC found", ZF_STAGE_SSH, false},
     {"no matching key exchange method", ZF_STAGE_SSH, false},
-    {"Unknown cipher type", ZF_STAGE_SSH, false},
     {"Bad configuration option", ZF_STAGE_SSH, false},
+    {"Bad SSH2 ", ZF_STAGE_SSH, false}, /* cipher, MAC or kex spec */
+    {"Unknown cipher", ZF_STAGE_SSH, false},
+    {"Load key", ZF_STAGE_SSH, false},
+    {"UNPROTECTED PRIVATE KEY FILE", ZF_STAGE_SSH, false},
     {"Name or service not known", ZF_STAGE_SSH, false},
     {"Temporary failure in name resolution", ZF_STAGE_SSH, true},
     {"Could not resolve hostname", ZF_STAGE_SSH, true},
@@ -157,9 +160,20 @@ zf_classify(enum zf_stage stage, bool remote, int code, const char *text,
 			}
 		}
 		if (code == 255 && !zfs_said) {
-			/* ssh's own status with no zfs text: the link broke */
+			/*
+			 * ssh's own status and no zfs text.  Silence means
+			 * the link broke (transient); an unknown message is
+			 * more likely a setting that a retry will not fix.
+			 */
+			size_t i2;
+			bool blank = true;
+
+			for (i2 = 0; i2 < len; i2++)
+				if (text[i2] != ' ' && text[i2] != '\n' &&
+				    text[i2] != '\t' && text[i2] != '\r')
+					blank = false;
 			v.stage = ZF_STAGE_SSH;
-			v.transient = true;
+			v.transient = blank;
 			return v;
 		}
 	}

@@ -92,6 +92,28 @@ zfs list "$DST/unknown" >/dev/null 2>&1 && t_fail "unknown host key: something w
 [ ! -s "$T_DIR/empty_known_hosts" ] || t_fail "the host key was added to known_hosts"
 t_ok "unknown host key: refused, nothing received, known_hosts untouched"
 
+# a remote zfs is asked what it supports, over ssh
+t_run send "${SSH_OPTS[@]}" -s "$SRC/fs@s1" "root@127.0.0.1:$DST/remote-s"
+t_expect_rc 2 "unsupported -s on the remote side"
+t_expect_err "not supported by the zfs on '127.0.0.1'" "unsupported -s remote"
+zfs list "$DST/remote-s" >/dev/null 2>&1 && t_fail "unsupported remote -s: target created"
+t_ok "an option the remote zfs lacks is a clear error"
+
+# an ssh option ssh itself rejects: fatal (exit 1), ssh named
+t_run send "${SSH_OPTS[@]}" --ssh-option Ciphers=no-such-cipher "$SRC/fs@s1" "root@127.0.0.1:$DST/c"
+t_expect_rc 1 "unknown cipher"
+t_expect_err "ssh to '127.0.0.1' failed" "unknown cipher: ssh stage"
+t_ok "a cipher ssh does not know: exit 1, ssh named"
+
+# a key readable by others: warned about like ssh does, and ssh refuses it
+cp "$SSH_KEY" "$T_DIR/open_key"
+chmod 644 "$T_DIR/open_key"
+t_run send --ssh-port "$SSH_PORT" --ssh-key "$T_DIR/open_key" --known-hosts "$SSH_KNOWN" \
+    "$SRC/fs@s1" "root@127.0.0.1:$DST/openkey"
+t_expect_err "warning: --ssh-key '$T_DIR/open_key' is readable by others" "open key warning"
+t_expect_rc 1 "open key"
+t_ok "a key file readable by others is warned about"
+
 # ssh: sshd down is transient: exit 75 (both push and pull)
 t_sshd_stop
 t_run send "${SSH_OPTS[@]}" "$SRC/fs@s1" "root@127.0.0.1:$DST/down"

@@ -45,6 +45,13 @@ t_expect_rc 0 "pull -I"
 t_same_tree "/$FS" "/$PULL"
 t_ok "pull over ssh: full, -I; data identical"
 
+# --ssh-cipher and --ssh-option reach ssh and the transfer works with them
+t_run send "${SSH_OPTS[@]}" --ssh-cipher aes128-ctr --ssh-option Compression=no \
+    --ssh-option "ServerAliveInterval 5" "$FS@a" "root@127.0.0.1:$DST/tuned"
+t_expect_rc 0 "push with a cipher and ssh options"
+[ "$(t_guid "$DST/tuned@a")" = "$(t_guid "$FS@a")" ] || t_fail "tuned push: guid differs"
+t_ok "--ssh-cipher and --ssh-option"
+
 # the verbose command line shows the quoted remote command and the '--'
 t_run send -v "${SSH_OPTS[@]}" "$FS@a" "root@127.0.0.1:$DST/verbose"
 t_expect_rc 0 "verbose push"
