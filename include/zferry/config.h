@@ -71,6 +71,14 @@ enum zf_recv_flag {
 	ZF_RECV_RESUMABLE = 1 << 2, /* -s */
 };
 
+/* Stream compression between the hosts. */
+enum zf_compress_alg {
+	ZF_COMPRESS_NONE = 0,
+	ZF_COMPRESS_ZSTD,
+	ZF_COMPRESS_LZ4,
+	ZF_COMPRESS_AUTO, /* zstd over ssh; none locally or for -w/-c */
+};
+
 struct zf_ssh_config {
 	unsigned port; /* 0: ssh's default */
 	const char *key_file; /* -i FILE, or NULL */
@@ -98,10 +106,53 @@ struct zf_send_config {
 	const char *zfs_program; /* local zfs; NULL: "zfs" from PATH */
 	const char *ssh_program; /* NULL: "ssh" from PATH */
 	const char *remote_zfs; /* zfs on the remote host; NULL: "zfs" */
+	/* zferry on the remote host; NULL: "zferry" if in its PATH */
+	const char *remote_zferry;
+
+	/* The engine (all have defaults, see zf_send_config_init()). */
+	enum zf_compress_alg compress; /* default ZF_COMPRESS_AUTO */
+	int compress_level; /* 0: zstd 1, lz4 1 */
+	uint64_t bwlimit; /* bytes per second on the wire; 0: none */
+	uint64_t buffer_size; /* relay buffer bytes; 0: default */
+	uint64_t timeout_ms; /* whole transfer; 0: none */
+	uint64_t stall_timeout_ms; /* no byte moved for this long */
+	uint64_t progress_interval_ms; /* ZF_EV_PROGRESS at most this often */
+	bool no_estimate; /* skip the zfs send -nvP estimate */
 };
 
-/* Sets every field to its default (all zero, NULL). */
+/* Default stall timeout: a transfer that moves nothing for 10 minutes. */
+#define ZF_DEFAULT_STALL_MS (10u * 60 * 1000)
+
+/*
+ * Sets every field to its default: all zero or NULL, compress
+ * ZF_COMPRESS_AUTO, stall_timeout_ms ZF_DEFAULT_STALL_MS,
+ * progress_interval_ms 1000.
+ */
 void zf_send_config_init(struct zf_send_config *cfg);
+
+/*
+ * Bounded number parsing.  zf_parse_u64: plain decimal in [min, max].
+ * zf_parse_size: decimal with an optional binary unit k, M, G, T (also
+ * KiB, MiB, ...; B for bytes), e.g. "64M"; zf_parse_rate the same, with an
+ * optional "/s".  zf_parse_duration: decimal with ms, s, m, h or d (plain
+ * numbers are seconds), result in milliseconds.  Overflow and trailing
+ * garbage are refused.
+ */
+enum zf_status zf_parse_u64(const char *what, const char *s, uint64_t min,
+    uint64_t max, uint64_t *out, struct zf_error *err);
+enum zf_status zf_parse_size(const char *what, const char *s, uint64_t min,
+    uint64_t max, uint64_t *out, struct zf_error *err);
+enum zf_status zf_parse_rate(const char *what, const char *s, uint64_t min,
+    uint64_t max, uint64_t *out, struct zf_error *err);
+enum zf_status zf_parse_duration(const char *what, const char *s,
+    uint64_t min_ms, uint64_t max_ms, uint64_t *out_ms, struct zf_error *err);
+
+/*
+ * --compress: "zstd", "zstd:LEVEL" (1-19), "lz4", "lz4:LEVEL" (1-12),
+ * "none" or "auto".  *level is 0 when none is given.
+ */
+enum zf_status zf_parse_compress(const char *what, const char *s,
+    enum zf_compress_alg *alg, int *level, struct zf_error *err);
 
 #ifdef __cplusplus
 }

@@ -36,7 +36,8 @@ enum zf_event_type {
 	ZF_EV_START, /* source, target, estimated_bytes */
 	ZF_EV_COMMAND, /* stage, text: a command about to run */
 	ZF_EV_PROGRESS, /* bytes, wire_bytes, rate, eta */
-	ZF_EV_WARNING, /* text */
+	ZF_EV_WARNING, /* text: something the user should know */
+	ZF_EV_NOTE, /* text: a decision zferry made (for --verbose) */
 	ZF_EV_DONE, /* bytes, wire_bytes, elapsed_ns */
 	ZF_EV_ERROR, /* error */
 };

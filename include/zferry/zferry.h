@@ -12,6 +12,8 @@
 #include "zferry/config.h"
 #include "zferry/error.h"
 #include "zferry/job.h"
+#include "zferry/pipe.h"
+#include "zferry/token.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,6 +8,8 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  send     replicate one snapshot: zferry send [OPTIONS] SOURCE@SNAP TARGET\n"
+    "  pipe     zferry's relay on its own: zferry pipe [OPTIONS] [-- COMMAND]\n"
+    "  token    decode a resume token: zferry token [--json] TOKEN\n"
     "\n"
     "  zferry COMMAND --help   options of a command\n"
     "  zferry --version        the version\n"
@@ -33,6 +35,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "send") == 0)
 		return cmd_send(argc - 1, argv + 1);
+	if (strcmp(argv[1], "pipe") == 0)
+		return cmd_pipe(argc - 1, argv + 1);
+	if (strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
 	cli_usage_error("unknown command '%s'", argv[1]);
 	return EXIT_USAGE;
 }

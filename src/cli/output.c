@@ -2,14 +2,39 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+
+#define UNKNOWN_U64 UINT64_MAX
+
+/* The progress line, if one is on the screen, goes before any message. */
+static void
+clear_progress(struct cli_out *o)
+{
+	if (o != NULL && o->progress_shown) {
+		fputs("\r\033[K", stderr);
+		o->progress_shown = false;
+	}
+}
+
+static struct cli_out *g_out; /* for messages printed outside events */
+
+void
+cli_out_init(struct cli_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->progress = true;
+	g_out = o;
+}
 
 void
 cli_msg(const char *fmt, ...)
 {
 	va_list ap;
 
+	clear_progress(g_out);
 	fputs("zferry: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -33,9 +58,9 @@ cli_usage_error(const char *fmt, ...)
 void
 cli_error(const struct zf_error *err)
 {
-	const char *kind = err->transient ? " (transient)" : "";
-
-	fprintf(stderr, "zferry: error%s: %s\n", kind, err->msg);
+	clear_progress(g_out);
+	fprintf(stderr, "zferry: error%s: %s\n",
+	    err->transient ? " (transient)" : "", err->msg);
 }
 
 int
@@ -54,8 +79,8 @@ cli_exit_code(enum zf_status r, const struct zf_error *err)
 	}
 }
 
-static void
-human_bytes(char *dst, size_t n, uint64_t v)
+void
+cli_human_bytes(char *dst, size_t n, uint64_t v)
 {
 	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB",
 	    "PiB", "EiB"};
@@ -72,32 +97,178 @@ human_bytes(char *dst, size_t n, uint64_t v)
 		snprintf(dst, n, "%.1f %s", d, units[u]);
 }
 
+static void
+human_time(char *dst, size_t n, uint64_t s)
+{
+	if (s == UNKNOWN_U64)
+		snprintf(dst, n, "--:--");
+	else if (s >= 3600)
+		snprintf(dst, n, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
+		    s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(dst, n, "%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
+}
+
+/* Writes s as a JSON string (s is already free of control characters). */
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s != NULL && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void
+json_u64(FILE *f, const char *key, uint64_t v)
+{
+	if (v == UNKNOWN_U64)
+		fprintf(f, ",\"%s\":null", key);
+	else
+		fprintf(f, ",\"%s\":%" PRIu64, key, v);
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+json_event(struct cli_out *o, const struct zf_event *ev)
+{
+	FILE *f = stdout;
+	uint64_t now;
+
+	switch (ev->type) {
+	case ZF_EV_START:
+		fputs("{\"event\":\"start\",\"source\":", f);
+		json_str(f, ev->source);
+		fputs(",\"target\":", f);
+		json_str(f, ev->target);
+		json_u64(f, "estimated_bytes", ev->estimated_bytes);
+		break;
+	case ZF_EV_PROGRESS:
+		/* at most once a second */
+		now = mono_ms();
+		if (o->json_last_ms != 0 && now - o->json_last_ms < 1000)
+			return;
+		o->json_last_ms = now;
+		fputs("{\"event\":\"progress\"", f);
+		json_u64(f, "bytes", ev->bytes);
+		json_u64(f, "wire_bytes", ev->wire_bytes);
+		json_u64(f, "bytes_per_second", ev->bytes_per_second);
+		json_u64(f, "eta_seconds", ev->eta_seconds);
+		json_u64(f, "estimated_bytes", ev->estimated_bytes);
+		break;
+	case ZF_EV_DONE:
+		fputs("{\"event\":\"done\",\"source\":", f);
+		json_str(f, ev->source);
+		fputs(",\"target\":", f);
+		json_str(f, ev->target);
+		json_u64(f, "bytes", ev->bytes);
+		json_u64(f, "wire_bytes", ev->wire_bytes);
+		fprintf(f, ",\"seconds\":%.3f", (double)ev->elapsed_ns / 1e9);
+		break;
+	case ZF_EV_ERROR:
+		fputs("{\"event\":\"error\",\"stage\":", f);
+		json_str(f, zf_stage_str(ev->error->stage));
+		fputs(",\"message\":", f);
+		json_str(f, ev->error->msg);
+		fprintf(f, ",\"transient\":%s",
+		    ev->error->transient ? "true" : "false");
+		break;
+	case ZF_EV_WARNING:
+		fputs("{\"event\":\"warning\",\"message\":", f);
+		json_str(f, ev->text);
+		break;
+	default:
+		return;
+	}
+	fputs("}\n", f);
+	fflush(f);
+}
+
+static void
+progress_line(struct cli_out *o, const struct zf_event *ev)
+{
+	char done[32], total[32], rate[32], eta[32], pct[16] = "";
+	int p = -1;
+
+	if (ev->estimated_bytes != UNKNOWN_U64) {
+		p = ev->estimated_bytes == 0 || ev->bytes >= ev->estimated_bytes
+		    ? 100
+		    : (int)((double)ev->bytes * 100 /
+		          (double)ev->estimated_bytes);
+		snprintf(pct, sizeof(pct), " %3d%%", p);
+	}
+	cli_human_bytes(done, sizeof(done), ev->bytes);
+	cli_human_bytes(rate, sizeof(rate), ev->bytes_per_second);
+	human_time(eta, sizeof(eta), ev->eta_seconds);
+	if (ev->estimated_bytes != UNKNOWN_U64)
+		cli_human_bytes(total, sizeof(total), ev->estimated_bytes);
+	fprintf(stderr, "\r\033[K%s%s%s%s  %s/s  ETA %s", done,
+	    ev->estimated_bytes != UNKNOWN_U64 ? " / " : "",
+	    ev->estimated_bytes != UNKNOWN_U64 ? total : "", pct, rate, eta);
+	fflush(stderr);
+	o->progress_shown = true;
+}
+
 void
 cli_on_event(const struct zf_event *ev, void *arg)
 {
-	const struct cli_out *o = arg;
-	char b[32];
+	struct cli_out *o = arg;
+	char b[32], w[32];
 
+	if (o->json)
+		json_event(o, ev);
 	switch (ev->type) {
 	case ZF_EV_COMMAND:
 		if (o->verbose)
 			cli_msg("running (%s): %s", zf_stage_str(ev->stage),
 			    ev->text);
 		break;
+	case ZF_EV_NOTE:
+		if (o->verbose)
+			cli_msg("%s", ev->text);
+		break;
 	case ZF_EV_WARNING:
 		if (!o->quiet)
 			cli_msg("warning: %s", ev->text);
 		break;
+	case ZF_EV_PROGRESS:
+		if (o->show_progress)
+			progress_line(o, ev);
+		break;
 	case ZF_EV_DONE:
-		if (!o->quiet) {
-			double s = (double)ev->elapsed_ns / 1e9;
-
-			human_bytes(b, sizeof(b), ev->bytes);
-			cli_msg("sent '%s' to '%s': %s in %.2f s", ev->source,
-			    ev->target, b, s);
+		clear_progress(o);
+		if (!o->quiet && !o->json) {
+			cli_human_bytes(b, sizeof(b), ev->bytes);
+			cli_human_bytes(w, sizeof(w), ev->wire_bytes);
+			cli_msg(
+			    "sent '%s' to '%s': %s (%s on the wire) in %.2f s",
+			    ev->source, ev->target, b, w,
+			    (double)ev->elapsed_ns / 1e9);
 		}
 		break;
 	default:
 		break;
 	}
+}
+
+bool
+cli_progress_wanted(const struct cli_out *o)
+{
+	return o->progress && !o->quiet && isatty(STDERR_FILENO);
 }

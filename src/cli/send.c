@@ -48,8 +48,20 @@ static const char send_usage[] =
     "                       ServerAliveCountMax, ServerAliveInterval,\n"
     "                       StrictHostKeyChecking (yes only), TCPKeepAlive\n"
     "      --remote-zfs PATH   zfs program on the remote host (default zfs)\n"
+    "      --remote-zferry PATH  zferry on the remote host (default: zferry\n"
+    "                       if it is in the remote PATH)\n"
+    "Transfer:\n"
+    "      --compress ALG   zstd[:LEVEL], lz4[:LEVEL], none or auto (default:\n"
+    "                       zstd over ssh, none on this host and for -w/-c)\n"
+    "      --bwlimit RATE   at most RATE bytes/s on the wire (k, M, G suffixes)\n"
+    "      --buffer SIZE    relay buffer (default 16M; k, M, G suffixes)\n"
+    "      --timeout DURATION  give up after this long (s, m, h, d suffixes)\n"
+    "      --stall-timeout DURATION  give up when no byte moved for this long\n"
+    "                       (default 10m; 0 turns it off); exit 75\n"
     "Output:\n"
-    "      --no-progress    no progress display\n"
+    "      --json           events as JSON lines on stdout (start, progress,\n"
+    "                       done, error)\n"
+    "      --no-progress    no progress line (it is shown only on a terminal)\n"
     "  -q, --quiet          only errors\n"
     "  -v, --verbose        also show the commands zferry runs\n"
     "      --help           this help\n"
@@ -71,6 +83,13 @@ enum {
 	OPT_SSH_CIPHER,
 	OPT_SSH_OPTION,
 	OPT_REMOTE_ZFS,
+	OPT_REMOTE_ZFERRY,
+	OPT_COMPRESS,
+	OPT_BWLIMIT,
+	OPT_BUFFER,
+	OPT_TIMEOUT,
+	OPT_STALL,
+	OPT_JSON,
 	OPT_NO_PROGRESS,
 	OPT_HELP,
 };
@@ -94,6 +113,13 @@ static const struct option send_longopts[] = {
     {"ssh-cipher", required_argument, NULL, OPT_SSH_CIPHER},
     {"ssh-option", required_argument, NULL, OPT_SSH_OPTION},
     {"remote-zfs", required_argument, NULL, OPT_REMOTE_ZFS},
+    {"remote-zferry", required_argument, NULL, OPT_REMOTE_ZFERRY},
+    {"compress", required_argument, NULL, OPT_COMPRESS},
+    {"bwlimit", required_argument, NULL, OPT_BWLIMIT},
+    {"buffer", required_argument, NULL, OPT_BUFFER},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"stall-timeout", required_argument, NULL, OPT_STALL},
+    {"json", no_argument, NULL, OPT_JSON},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
@@ -127,23 +153,6 @@ struct send_args {
 };
 
 static int
-parse_port(const char *s, unsigned *port)
-{
-	struct zf_error err;
-	char *end;
-	unsigned long v;
-
-	zf_error_clear(&err);
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	v = strtoul(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > 65535)
-		return -1;
-	*port = (unsigned)v;
-	return 0;
-}
-
-static int
 parse_send(int argc, char **argv, struct send_args *a)
 {
 	int c;
@@ -151,7 +160,7 @@ parse_send(int argc, char **argv, struct send_args *a)
 	struct zf_error err;
 
 	zf_send_config_init(&a->cfg);
-	a->out.progress = true;
+	zf_error_clear(&err);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:i:I:wcLephbRFuso:x:qv",
@@ -211,15 +220,15 @@ parse_send(int argc, char **argv, struct send_args *a)
 		case OPT_ORIGIN:
 			a->cfg.origin = optarg;
 			break;
-		case OPT_SSH_PORT:
-			if (parse_port(optarg, &a->cfg.ssh.port) != 0) {
-				zf_error_clear(&err);
-				cli_usage_error(
-				    "--ssh-port: invalid port '%s' (1 to 65535)",
-				    optarg);
-				return EXIT_USAGE;
-			}
+		case OPT_SSH_PORT: {
+			uint64_t port;
+
+			if (zf_parse_u64("--ssh-port", optarg, 1, 65535, &port,
+			        &err) != ZF_OK)
+				goto bad;
+			a->cfg.ssh.port = (unsigned)port;
 			break;
+		}
 		case OPT_SSH_KEY:
 			a->cfg.ssh.key_file = optarg;
 			break;
@@ -235,6 +244,40 @@ parse_send(int argc, char **argv, struct send_args *a)
 			break;
 		case OPT_REMOTE_ZFS:
 			a->cfg.remote_zfs = optarg;
+			break;
+		case OPT_REMOTE_ZFERRY:
+			a->cfg.remote_zferry = optarg;
+			break;
+		case OPT_COMPRESS:
+			if (zf_parse_compress("--compress", optarg,
+			        &a->cfg.compress, &a->cfg.compress_level,
+			        &err) != ZF_OK)
+				goto bad;
+			break;
+		case OPT_BWLIMIT:
+			if (zf_parse_rate("--bwlimit", optarg, 1024,
+			        UINT64_MAX / 2, &a->cfg.bwlimit, &err) != ZF_OK)
+				goto bad;
+			break;
+		case OPT_BUFFER:
+			if (zf_parse_size("--buffer", optarg, 64 * 1024,
+			        4ull << 30, &a->cfg.buffer_size, &err) != ZF_OK)
+				goto bad;
+			break;
+		case OPT_TIMEOUT:
+			if (zf_parse_duration("--timeout", optarg, 1,
+			        366ull * 86400000, &a->cfg.timeout_ms,
+			        &err) != ZF_OK)
+				goto bad;
+			break;
+		case OPT_STALL:
+			if (zf_parse_duration("--stall-timeout", optarg, 0,
+			        366ull * 86400000, &a->cfg.stall_timeout_ms,
+			        &err) != ZF_OK)
+				goto bad;
+			break;
+		case OPT_JSON:
+			a->out.json = true;
 			break;
 		case OPT_NO_PROGRESS:
 			a->out.progress = false;
@@ -270,15 +313,18 @@ parse_send(int argc, char **argv, struct send_args *a)
 	a->cfg.ssh.options = a->sshopts.v;
 	a->cfg.zfs_program = getenv("ZFERRY_ZFS");
 	a->cfg.ssh_program = getenv("ZFERRY_SSH");
-	zf_error_clear(&err);
 	if (zf_location_parse(&a->cfg.source, argv[optind], ZF_NAME_SNAPSHOT,
 	        "source", &err) != ZF_OK ||
 	    zf_location_parse(&a->cfg.target, argv[optind + 1],
-	        ZF_NAME_FS | ZF_NAME_SNAPSHOT, "target", &err) != ZF_OK) {
-		cli_error(&err);
-		return EXIT_USAGE;
-	}
+	        ZF_NAME_FS | ZF_NAME_SNAPSHOT, "target", &err) != ZF_OK)
+		goto bad;
+	a->out.show_progress = cli_progress_wanted(&a->out);
+	/* a terminal line redrawn five times a second; JSON once a second */
+	a->cfg.progress_interval_ms = a->out.show_progress ? 200 : 1000;
 	return EXIT_OK;
+bad:
+	cli_error(&err);
+	return EXIT_USAGE;
 }
 
 int
@@ -291,6 +337,7 @@ cmd_send(int argc, char **argv)
 	int rc;
 
 	memset(&a, 0, sizeof(a));
+	cli_out_init(&a.out);
 	rc = parse_send(argc, argv, &a);
 	if (rc != EXIT_OK)
 		goto out;
@@ -301,6 +348,15 @@ cmd_send(int argc, char **argv)
 		cli_signals_install(job);
 		r = zf_job_run(job, &err);
 		cli_signals_reset();
+	}
+	if (r != ZF_OK && r == ZF_E_INVALID && a.out.json) {
+		/* the job never started: say it in JSON too */
+		struct zf_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = ZF_EV_ERROR;
+		ev.error = &err;
+		cli_on_event(&ev, &a.out);
 	}
 	if (r != ZF_OK)
 		cli_error(&err);

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -5,32 +6,64 @@
 
 #include "cli.h"
 
-/* The job the handlers cancel; set before they are installed. */
+/* What the handlers cancel: a job, or a self-pipe.  Set before install. */
 static struct zf_job *volatile g_job;
+static volatile int g_cancel_wr = -1;
+static volatile sig_atomic_t g_signo;
 
 static void
 on_signal(int sig)
 {
 	struct zf_job *job = g_job;
+	int saved = errno;
 
+	if (g_signo == 0)
+		g_signo = sig;
 	if (job != NULL)
 		zf_job_cancel(job, sig); /* async-signal-safe */
+	if (g_cancel_wr >= 0 && write(g_cancel_wr, "x", 1) < 0)
+		g_cancel_wr = -1;
+	errno = saved;
 }
 
-void
-cli_signals_install(struct zf_job *job)
+static void
+install(void)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 	struct sigaction sa;
 	size_t i;
 
-	g_job = job;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+}
+
+void
+cli_signals_install(struct zf_job *job)
+{
+	g_job = job;
+	install();
+}
+
+int
+cli_signals_install_fd(void)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -1;
+	g_cancel_wr = fds[1];
+	install();
+	return fds[0];
+}
+
+int
+cli_signal_caught(void)
+{
+	return g_signo;
 }
 
 void
@@ -44,6 +77,9 @@ cli_signals_reset(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	g_job = NULL;
+	if (g_cancel_wr >= 0)
+		close(g_cancel_wr);
+	g_cancel_wr = -1;
 }
 
 /*

@@ -1,6 +1,7 @@
 #include "compat.h"
 
 #include "cmd.h"
+#include "codec.h"
 
 enum zf_status
 zf_sh_quote(struct zf_buf *out, const char *const *argv, struct zf_error *err)
@@ -39,11 +40,17 @@ push_flag(struct zf_argv *a, unsigned flags, unsigned bit, const char *opt)
 		zf_argv_push(a, opt);
 }
 
-void
-zf_cmd_zfs_send(struct zf_argv *a, const struct zf_spec *s, const char *zfs)
+static void
+zfs_send(struct zf_argv *a, const struct zf_spec *s, const char *zfs,
+    bool estimate)
 {
 	zf_argv_push(a, zfs);
 	zf_argv_push(a, "send");
+	if (estimate) {
+		zf_argv_push(a, "-n");
+		zf_argv_push(a, "-v");
+		zf_argv_push(a, "-P");
+	}
 	push_flag(a, s->send_flags, ZF_SEND_REPLICATE, "-R");
 	push_flag(a, s->send_flags, ZF_SEND_RAW, "-w");
 	push_flag(a, s->send_flags, ZF_SEND_COMPRESSED, "-c");
@@ -57,6 +64,19 @@ zf_cmd_zfs_send(struct zf_argv *a, const struct zf_spec *s, const char *zfs)
 		zf_argv_push(a, s->base);
 	}
 	zf_argv_push(a, s->source.dataset);
+}
+
+void
+zf_cmd_zfs_send(struct zf_argv *a, const struct zf_spec *s, const char *zfs)
+{
+	zfs_send(a, s, zfs, false);
+}
+
+void
+zf_cmd_zfs_send_estimate(struct zf_argv *a, const struct zf_spec *s,
+    const char *zfs)
+{
+	zfs_send(a, s, zfs, true);
 }
 
 void
@@ -84,10 +104,9 @@ zf_cmd_zfs_recv(struct zf_argv *a, const struct zf_spec *s, const char *zfs)
 	zf_argv_push(a, s->target.dataset);
 }
 
-enum zf_status
-zf_cmd_ssh(struct zf_argv *a, const struct zf_ssh_spec *ssh,
-    const struct zf_location *loc, const char *const *remote_argv,
-    struct zf_error *err)
+void
+zf_cmd_ssh_quoted(struct zf_argv *a, const struct zf_ssh_spec *ssh,
+    const struct zf_location *loc, const char *remote_cmd)
 {
 	static const char *const fixed[] = {"BatchMode=yes",
 	    "StrictHostKeyChecking=yes", "PermitLocalCommand=no",
@@ -96,16 +115,9 @@ zf_cmd_ssh(struct zf_argv *a, const struct zf_ssh_spec *ssh,
 	    "UpdateHostKeys=no", NULL};
 	static const char *const defaults[] = {"ConnectTimeout=10",
 	    "ServerAliveInterval=10", "ServerAliveCountMax=3", NULL};
-	struct zf_buf cmd = ZF_BUF_INIT(ZF_REMOTE_CMD_MAX);
 	const char *const *p;
 	char **q;
-	enum zf_status r;
 
-	r = zf_sh_quote(&cmd, remote_argv, err);
-	if (r != ZF_OK) {
-		zf_buf_release(&cmd);
-		return r;
-	}
 	zf_argv_push(a, ssh->program);
 	for (p = fixed; *p != NULL; p++) {
 		zf_argv_push(a, "-o");
@@ -145,32 +157,115 @@ zf_cmd_ssh(struct zf_argv *a, const struct zf_ssh_spec *ssh,
 	}
 	zf_argv_push(a, "--");
 	zf_argv_push(a, loc->host);
-	zf_argv_push(a, cmd.data);
+	zf_argv_push(a, remote_cmd);
+}
+
+enum zf_status
+zf_cmd_ssh(struct zf_argv *a, const struct zf_ssh_spec *ssh,
+    const struct zf_location *loc, const char *const *remote_argv,
+    struct zf_error *err)
+{
+	struct zf_buf cmd = ZF_BUF_INIT(ZF_REMOTE_CMD_MAX);
+	enum zf_status r;
+
+	r = zf_sh_quote(&cmd, remote_argv, err);
+	if (r == ZF_OK)
+		zf_cmd_ssh_quoted(a, ssh, loc, cmd.data);
 	zf_buf_release(&cmd);
+	return r;
+}
+
+/* Appends the quoted words, then a fixed separator (may be ""). */
+static enum zf_status
+quote_then(struct zf_buf *b, const char *const *words, const char *sep,
+    struct zf_error *err)
+{
+	if (zf_sh_quote(b, words, err) != ZF_OK)
+		return ZF_E_INVALID;
+	if (zf_buf_adds(b, sep) != ZF_OK)
+		return zf_fail_input(err,
+		    "remote command is longer than %zu bytes", b->max);
 	return ZF_OK;
+}
+
+static enum zf_status
+remote_cmd(struct zf_buf *b, const struct zf_spec *s, const struct zf_wrap *w,
+    const char *const *zfs_argv, struct zf_error *err)
+{
+	const char *env[] = {"env", "LC_ALL=C", NULL};
+	const char *alg = zf_compress_name(w != NULL ? w->alg : 0);
+	char level[32];
+
+	snprintf(level, sizeof(level), "%s:%d", alg, w != NULL ? w->level : 0);
+	switch (w != NULL ? w->kind : ZF_WRAP_NONE) {
+	case ZF_WRAP_NONE:
+		break;
+	case ZF_WRAP_ZFERRY_DECOMPRESS:
+	case ZF_WRAP_ZFERRY_COMPRESS: {
+		bool dec = w->kind == ZF_WRAP_ZFERRY_DECOMPRESS;
+		const char *pipe[] = {s->remote_zferry, "pipe",
+		    dec ? "--decompress" : "--compress", dec ? alg : level,
+		    "--", NULL};
+
+		/* zferry gives its children LC_ALL=C itself */
+		if (quote_then(b, pipe, " ", err) != ZF_OK)
+			return ZF_E_INVALID;
+		return quote_then(b, zfs_argv, "", err);
+	}
+	case ZF_WRAP_TOOL_DECOMPRESS: {
+		const char *tool[] = {alg, "-dc", NULL};
+
+		if (quote_then(b, tool, " | ", err) != ZF_OK)
+			return ZF_E_INVALID;
+		break;
+	}
+	}
+	if (quote_then(b, env, " ", err) != ZF_OK)
+		return ZF_E_INVALID;
+	return quote_then(b, zfs_argv, "", err);
 }
 
 enum zf_status
 zf_cmd_on(struct zf_argv *a, const struct zf_spec *s,
-    const struct zf_location *loc, const char *const *zfs_argv,
-    struct zf_error *err)
+    const struct zf_location *loc, const struct zf_wrap *wrap,
+    const char *const *zfs_argv, struct zf_error *err)
 {
-	struct zf_argv remote = ZF_ARGV_INIT;
+	struct zf_buf b = ZF_BUF_INIT(ZF_REMOTE_CMD_MAX);
 	enum zf_status r;
 
 	if (!zf_location_is_remote(loc)) {
 		zf_argv_pushv(a, zfs_argv);
 		return ZF_OK;
 	}
-	zf_argv_push(&remote, "env");
-	zf_argv_push(&remote, "LC_ALL=C");
-	zf_argv_pushv(&remote, zfs_argv);
-	if (!zf_argv_ok(&remote)) {
-		zf_argv_clear(&remote);
-		return zf_fail(err, ZF_E_NOMEM, "out of memory");
+	r = remote_cmd(&b, s, wrap, zfs_argv, err);
+	if (r == ZF_OK)
+		zf_cmd_ssh_quoted(a, &s->ssh, loc, b.data);
+	zf_buf_release(&b);
+	return r;
+}
+
+enum zf_status
+zf_cmd_probe(struct zf_argv *a, const struct zf_spec *s,
+    const struct zf_location *loc, const char *cmd, struct zf_error *err)
+{
+	const char *zferry[] = {s->remote_zferry, "pipe", "--probe", NULL};
+	const char *cv[] = {"command", "-v", NULL, NULL};
+	const char *zfs[] = {"env", "LC_ALL=C", s->remote_zfs, cmd, NULL};
+	static const char *const tools[] = {"zstd", "lz4"};
+	struct zf_buf b = ZF_BUF_INIT(ZF_REMOTE_CMD_MAX);
+	enum zf_status r;
+	size_t i;
+
+	r = quote_then(&b, zferry, " 2>/dev/null; ", err);
+	for (i = 0; r == ZF_OK && i < ZF_ARRAY_SIZE(tools); i++) {
+		cv[2] = tools[i];
+		r = quote_then(&b, cv, " 2>/dev/null; ", err);
 	}
-	r = zf_cmd_ssh(a, &s->ssh, loc, (const char *const *)remote.v, err);
-	zf_argv_clear(&remote);
+	if (r == ZF_OK)
+		r = quote_then(&b, zfs, "", err);
+	if (r == ZF_OK)
+		zf_cmd_ssh_quoted(a, &s->ssh, loc, b.data);
+	zf_buf_release(&b);
 	return r;
 }
 

@@ -24,6 +24,9 @@ enum zf_status zf_sh_quote(struct zf_buf *out, const char *const *argv,
 /* zfs send [flags] [-i|-I base] snapshot */
 void zf_cmd_zfs_send(struct zf_argv *a, const struct zf_spec *s,
     const char *zfs);
+/* zfs send -n -v -P [flags] [-i|-I base] snapshot: the size estimate */
+void zf_cmd_zfs_send_estimate(struct zf_argv *a, const struct zf_spec *s,
+    const char *zfs);
 /* zfs receive [flags] [-o p=v]... [-x p]... target */
 void zf_cmd_zfs_recv(struct zf_argv *a, const struct zf_spec *s,
     const char *zfs);
@@ -39,14 +42,47 @@ enum zf_status zf_cmd_ssh(struct zf_argv *a, const struct zf_ssh_spec *ssh,
     const struct zf_location *loc, const char *const *remote_argv,
     struct zf_error *err);
 
+/* zf_cmd_ssh() with a remote command already quoted by cmd.c. */
+void zf_cmd_ssh_quoted(struct zf_argv *a, const struct zf_ssh_spec *ssh,
+    const struct zf_location *loc, const char *remote_cmd);
+
+/* What runs around zfs on a remote host (stream compression). */
+enum zf_wrap_kind {
+	ZF_WRAP_NONE = 0,
+	ZF_WRAP_ZFERRY_DECOMPRESS, /* zferry pipe --decompress ALG -- zfs */
+	ZF_WRAP_ZFERRY_COMPRESS, /* zferry pipe --compress ALG:L -- zfs */
+	ZF_WRAP_TOOL_DECOMPRESS, /* zstd -dc | zfs  (or lz4 -dc) */
+};
+
+struct zf_wrap {
+	enum zf_wrap_kind kind;
+	enum zf_compress_alg alg;
+	int level;
+};
+
 /*
  * The argv that runs zfs_argv (whose [0] is the zfs program) on loc: the
- * vector itself when local, wrapped by zf_cmd_ssh() when remote.  Remote
- * commands run under "env LC_ALL=C" so zfs messages can be classified.
+ * vector itself when local; when remote, ssh with a remote command of
+ * zfs_argv (under "env LC_ALL=C", so zfs messages can be classified),
+ * wrapped as wrap says (NULL: not wrapped).  Every word of the remote
+ * command is quoted by zf_sh_quote(); the only other text in it is the
+ * fixed " -- " and " | " of the wraps.
  */
 enum zf_status zf_cmd_on(struct zf_argv *a, const struct zf_spec *s,
-    const struct zf_location *loc, const char *const *zfs_argv,
-    struct zf_error *err);
+    const struct zf_location *loc, const struct zf_wrap *wrap,
+    const char *const *zfs_argv, struct zf_error *err);
+
+/*
+ * The ssh argv that asks a remote host, in one connection, what it has:
+ * "zferry pipe --probe" (prints ZF_PIPE_PROTOCOL when a usable zferry
+ * is there), "command -v" of zstd and lz4 (their paths on stdout), and
+ * the usage text of "zfs CMD" (on stderr).
+ */
+enum zf_status zf_cmd_probe(struct zf_argv *a, const struct zf_spec *s,
+    const struct zf_location *loc, const char *cmd, struct zf_error *err);
+
+#include "zferry/pipe.h"
+#define ZF_PIPE_PROBE_REPLY ZF_PIPE_PROTOCOL
 
 /* Joins argv into a one-line, escaped, shell-quoted text for messages. */
 void zf_cmd_describe(char *dst, size_t dstsz, const char *const *argv);

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include "codec.h"
+#include "relay.h"
 #include "spec.h"
 #include "validate.h"
 
@@ -9,6 +11,9 @@ void
 zf_send_config_init(struct zf_send_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->compress = ZF_COMPRESS_AUTO;
+	cfg->stall_timeout_ms = ZF_DEFAULT_STALL_MS;
+	cfg->progress_interval_ms = 1000;
 }
 
 bool
@@ -290,6 +295,57 @@ check_program(const char *what, const char *prog, struct zf_error *err)
 }
 
 static enum zf_status
+spec_engine(struct zf_spec *s, const struct zf_send_config *c,
+    struct zf_error *err)
+{
+	int max_level;
+
+	switch (c->compress) {
+	case ZF_COMPRESS_NONE:
+	case ZF_COMPRESS_AUTO:
+		max_level = 0;
+		break;
+	case ZF_COMPRESS_ZSTD:
+		max_level = 19;
+		break;
+	case ZF_COMPRESS_LZ4:
+		max_level = 12;
+		break;
+	default:
+		return zf_fail_input(err, "--compress: unknown algorithm %d",
+		    (int)c->compress);
+	}
+	if (c->compress_level < 0 || c->compress_level > max_level)
+		return zf_fail_input(err,
+		    "--compress: level %d is out of range for %s (1 to %d)",
+		    c->compress_level, zf_compress_name(c->compress),
+		    max_level);
+	if (c->bwlimit != 0 && c->bwlimit < ZF_BWLIMIT_MIN)
+		return zf_fail_input(err,
+		    "--bwlimit: %" PRIu64 " bytes/s is below the minimum of 1k",
+		    c->bwlimit);
+	if (c->buffer_size != 0 &&
+	    (c->buffer_size < ZF_RELAY_MIN_BUFFER ||
+	        c->buffer_size > ZF_BUFFER_MAX))
+		return zf_fail_input(err,
+		    "--buffer: %" PRIu64 " bytes is out of range (64k to 4G)",
+		    c->buffer_size);
+	if (c->timeout_ms > ZF_TIMEOUT_MAX ||
+	    c->stall_timeout_ms > ZF_TIMEOUT_MAX)
+		return zf_fail_input(err, "a timeout is longer than a year");
+	s->compress = c->compress;
+	s->compress_level = c->compress_level ? c->compress_level : 1;
+	s->bwlimit = c->bwlimit;
+	s->buffer_size = c->buffer_size;
+	s->timeout_ms = c->timeout_ms;
+	s->stall_timeout_ms = c->stall_timeout_ms;
+	s->progress_interval_ms =
+	    c->progress_interval_ms ? c->progress_interval_ms : 1000;
+	s->estimate = !c->no_estimate;
+	return ZF_OK;
+}
+
+static enum zf_status
 spec_fill(struct zf_spec *s, const struct zf_send_config *c,
     struct zf_error *err)
 {
@@ -330,7 +386,10 @@ spec_fill(struct zf_spec *s, const struct zf_send_config *c,
 		return ZF_E_INVALID;
 	if (check_program("ZFERRY_ZFS", c->zfs_program, err) ||
 	    check_program("ZFERRY_SSH", c->ssh_program, err) ||
-	    check_program("--remote-zfs", c->remote_zfs, err))
+	    check_program("--remote-zfs", c->remote_zfs, err) ||
+	    check_program("--remote-zferry", c->remote_zferry, err))
+		return ZF_E_INVALID;
+	if (spec_engine(s, c, err) != ZF_OK)
 		return ZF_E_INVALID;
 	if (spec_ssh(&s->ssh, &c->ssh, c->ssh_program, err) != ZF_OK)
 		return ZF_E_INVALID;
@@ -339,9 +398,13 @@ spec_fill(struct zf_spec *s, const struct zf_send_config *c,
 	s->origin = zf_strdup0(c->origin);
 	s->zfs_program = strdup(c->zfs_program ? c->zfs_program : "zfs");
 	s->remote_zfs = strdup(c->remote_zfs ? c->remote_zfs : "zfs");
+	s->remote_zferry =
+	    strdup(c->remote_zferry ? c->remote_zferry : "zferry");
+	s->remote_zferry_given = c->remote_zferry != NULL;
 	if (s->props == NULL || s->excludes == NULL ||
 	    (c->origin != NULL && s->origin == NULL) ||
-	    s->zfs_program == NULL || s->remote_zfs == NULL)
+	    s->zfs_program == NULL || s->remote_zfs == NULL ||
+	    s->remote_zferry == NULL)
 		return zf_fail(err, ZF_E_NOMEM, "out of memory");
 	return ZF_OK;
 }
@@ -373,5 +436,6 @@ zf_spec_release(struct zf_spec *s)
 	free(s->ssh.program);
 	free(s->zfs_program);
 	free(s->remote_zfs);
+	free(s->remote_zferry);
 	memset(s, 0, sizeof(*s));
 }

@@ -151,9 +151,23 @@ zf_error_prefix(struct zf_error *err, const char *fmt, ...)
 	n = snprintf(joined, sizeof(joined), "%s: %s", ctx, err->msg);
 	if (n < 0)
 		return;
-	/* a cut message still names its subject first; mark the cut */
-	if ((size_t)n >= sizeof(joined))
-		memcpy(joined + sizeof(joined) - 4, "...", 4);
+	/*
+	 * A cut message still names its subject first; mark the cut.  Both
+	 * parts are zf_escape() output: cut between escapes, not inside one.
+	 */
+	if ((size_t)n >= sizeof(joined)) {
+		size_t i = 0, k;
+
+		for (;;) {
+			k = 1;
+			if (joined[i] == '\\')
+				k = joined[i + 1] == 'x' ? 4 : 2;
+			if (i + k > sizeof(joined) - 4)
+				break;
+			i += k;
+		}
+		memcpy(joined + i, "...", 4);
+	}
 	memcpy(err->msg, joined, sizeof(err->msg));
 }
 

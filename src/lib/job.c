@@ -1,20 +1,33 @@
 #include "compat.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 
 #include "zferry/zferry.h"
 #include "cmd.h"
-#include "relay.h"
+#include "codec.h"
+#include "rate.h"
 #include "run.h"
 #include "spawn.h"
 #include "spec.h"
+#include "xfer.h"
 #include "zfs.h"
 
 #define GRACE_MS 2000
-#define USAGE_MAX (64 * 1024)
+#define ESTIMATE_OUT_MAX (1024 * 1024)
+#define PROBE_OUT_MAX (16 * 1024)
+
+/* What a side (source or target host) has, as far as zferry asked. */
+struct side {
+	const struct zf_location *loc;
+	const char *cmd; /* its zfs role: "send" or "receive" */
+	bool probed;
+	zf_optset opts;
+	bool has_zferry; /* a remote zferry that speaks the pipe protocol */
+	bool has_zstd;
+	bool has_lz4;
+};
 
 struct zf_job {
 	struct zf_spec spec;
@@ -26,6 +39,16 @@ struct zf_job {
 	bool ran;
 	char source_text[2 * ZF_LOC_FIELD_MAX + 8];
 	char target_text[2 * ZF_LOC_FIELD_MAX + 8];
+	struct side src;
+	struct side dst;
+	/* decisions */
+	enum zf_compress_alg alg; /* compression on the wire, or NONE */
+	struct zf_wrap src_wrap;
+	struct zf_wrap dst_wrap;
+	uint64_t estimate; /* ZF_UNKNOWN when unknown */
+	/* progress */
+	struct zf_meter meter;
+	uint64_t start_ns;
 };
 
 const char *
@@ -37,15 +60,15 @@ zf_version(void)
 static void
 location_text(char *dst, size_t n, const struct zf_location *loc)
 {
-	if (!zf_location_is_remote(loc))
+	const char *fmt;
+
+	if (!zf_location_is_remote(loc)) {
 		snprintf(dst, n, "%s", loc->dataset);
-	else if (loc->user[0] != '\0')
-		snprintf(dst, n,
-		    strchr(loc->host, ':') ? "%s@[%s]:%s" : "%s@%s:%s",
-		    loc->user, loc->host, loc->dataset);
-	else
-		snprintf(dst, n, strchr(loc->host, ':') ? "[%s]:%s" : "%s:%s",
-		    loc->host, loc->dataset);
+		return;
+	}
+	fmt = strchr(loc->host, ':') ? "%s%s[%s]:%s" : "%s%s%s:%s";
+	snprintf(dst, n, fmt, loc->user, loc->user[0] ? "@" : "", loc->host,
+	    loc->dataset);
 }
 
 enum zf_status
@@ -78,6 +101,11 @@ zf_job_new(struct zf_job **jobp, const struct zf_send_config *cfg,
 	    &job->spec.source);
 	location_text(job->target_text, sizeof(job->target_text),
 	    &job->spec.target);
+	job->src.loc = &job->spec.source;
+	job->src.cmd = "send";
+	job->dst.loc = &job->spec.target;
+	job->dst.cmd = "receive";
+	job->estimate = ZF_UNKNOWN;
 	*jobp = job;
 	return ZF_OK;
 }
@@ -125,6 +153,28 @@ emit(struct zf_job *job, struct zf_event *ev)
 	job->fn(ev, job->arg);
 }
 
+static void emit_text(struct zf_job *job, enum zf_event_type type,
+    const char *fmt, ...) ZF_PRINTF(3, 4);
+
+static void
+emit_text(struct zf_job *job, enum zf_event_type type, const char *fmt, ...)
+{
+	struct zf_event ev;
+	char raw[1024], text[2048];
+	va_list ap;
+
+	if (job->fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	zf_escape(text, sizeof(text), raw, strlen(raw));
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.text = text;
+	emit(job, &ev);
+}
+
 static void
 emit_command(struct zf_job *job, enum zf_stage stage, char **argv)
 {
@@ -145,39 +195,14 @@ static enum zf_status
 canceled(struct zf_job *job, struct zf_error *err)
 {
 	int sig = atomic_load(&job->cancel_sig);
-	enum zf_status r;
 
-	r = zf_fail(err, ZF_E_CANCELED, "canceled%s%s", sig > 0 ? " by " : "",
+	if (err != NULL && err->code == ZF_E_CANCELED)
+		err->code = ZF_OK; /* replace the inner "canceled" */
+	zf_fail(err, ZF_E_CANCELED, "canceled%s%s", sig > 0 ? " by " : "",
 	    sig > 0 ? strsignal(sig) : "");
 	if (err != NULL && err->code == ZF_E_CANCELED)
 		err->signo = sig > 0 ? sig : 0;
-	return r;
-}
-
-/* Builds the argv that runs zfs_argv on loc (local or through ssh). */
-static char **
-side_argv(struct zf_job *job, const struct zf_location *loc,
-    struct zf_argv *zfs_argv, struct zf_error *err)
-{
-	struct zf_argv a = ZF_ARGV_INIT;
-	char **v;
-
-	if (!zf_argv_ok(zfs_argv)) {
-		zf_argv_clear(zfs_argv);
-		zf_fail(err, ZF_E_NOMEM, "out of memory");
-		return NULL;
-	}
-	if (zf_cmd_on(&a, &job->spec, loc, (const char *const *)zfs_argv->v,
-	        err) != ZF_OK) {
-		zf_argv_clear(zfs_argv);
-		zf_argv_clear(&a);
-		return NULL;
-	}
-	zf_argv_clear(zfs_argv);
-	v = zf_argv_finish(&a);
-	if (v == NULL)
-		zf_fail(err, ZF_E_NOMEM, "out of memory");
-	return v;
+	return ZF_E_CANCELED;
 }
 
 static const char *
@@ -185,6 +210,25 @@ zfs_for(const struct zf_job *job, const struct zf_location *loc)
 {
 	return zf_location_is_remote(loc) ? job->spec.remote_zfs
 	                                  : job->spec.zfs_program;
+}
+
+/* Turns a zfs argv into the argv that runs it on loc; frees zfs_argv. */
+static char **
+side_argv(struct zf_job *job, const struct zf_location *loc,
+    const struct zf_wrap *wrap, struct zf_argv *zfs_argv, struct zf_error *err)
+{
+	struct zf_argv a = ZF_ARGV_INIT;
+	char **v = NULL;
+
+	if (!zf_argv_ok(zfs_argv))
+		zf_fail(err, ZF_E_NOMEM, "out of memory");
+	else if (zf_cmd_on(&a, &job->spec, loc, wrap,
+	             (const char *const *)zfs_argv->v, err) == ZF_OK &&
+	    (v = zf_argv_finish(&a)) == NULL)
+		zf_fail(err, ZF_E_NOMEM, "out of memory");
+	zf_argv_clear(zfs_argv);
+	zf_argv_clear(&a);
+	return v;
 }
 
 /* Fills err with a failed child's story: stage, exit code, its stderr. */
@@ -196,13 +240,12 @@ child_failure(const struct zf_child *c, const struct zf_location *loc,
 	int code = zf_child_code(c);
 	struct zf_verdict v;
 	bool remote = zf_location_is_remote(loc);
+	const char *text = c->errbuf.data ? c->errbuf.data : "";
 	char where[ZF_LOC_FIELD_MAX + 8] = "";
-	char status[32];
+	char status[48];
 
-	v = zf_classify(c->stage, remote, code,
-	    c->errbuf.data ? c->errbuf.data : "", c->errbuf.len);
-	zf_stderr_line(line, sizeof(line), c->errbuf.data ? c->errbuf.data : "",
-	    c->errbuf.len);
+	v = zf_classify(c->stage, remote, code, text, c->errbuf.len);
+	zf_stderr_line(line, sizeof(line), text, c->errbuf.len);
 	if (remote)
 		snprintf(where, sizeof(where), " on '%s'", loc->host);
 	if (code > 128 && code < 128 + 65)
@@ -225,51 +268,77 @@ child_failure(const struct zf_child *c, const struct zf_location *loc,
 	return ZF_E_CHILD;
 }
 
+/* Runs argv to completion, output captured; maps cancel to the signal. */
+static enum zf_status
+run_short(struct zf_job *job, struct zf_child *c, char **argv,
+    struct zf_buf *out, struct zf_error *err)
+{
+	enum zf_status r;
+
+	r = zf_run_capture(c, argv, out, job->cancel_rd, err);
+	if (r == ZF_E_CANCELED)
+		r = canceled(job, err);
+	return r;
+}
+
 /*
- * Asks the zfs on loc which options its "zfs CMD" takes, from the usage
- * text it prints when run without arguments.
+ * Asks a side what it has: the options of its zfs command and, on a remote
+ * host, zferry, zstd and lz4 (one ssh connection).
  */
 static enum zf_status
-probe(struct zf_job *job, const struct zf_location *loc, const char *cmd,
-    zf_optset *opts, struct zf_error *err)
+probe(struct zf_job *job, struct side *sd, struct zf_error *err)
 {
-	struct zf_argv za = ZF_ARGV_INIT;
+	struct zf_argv a = ZF_ARGV_INIT;
+	struct zf_buf out = ZF_BUF_INIT(PROBE_OUT_MAX);
 	struct zf_child c;
-	char **argv;
+	char **argv = NULL;
 	enum zf_status r;
-	const char *text;
+	const char *text, *p, *eol;
 
-	zf_argv_push(&za, zfs_for(job, loc));
-	zf_argv_push(&za, cmd);
-	argv = side_argv(job, loc, &za, err);
+	if (zf_location_is_remote(sd->loc)) {
+		if (zf_cmd_probe(&a, &job->spec, sd->loc, sd->cmd, err))
+			return ZF_E_INVALID;
+	} else {
+		zf_argv_push(&a, job->spec.zfs_program);
+		zf_argv_push(&a, sd->cmd);
+	}
+	argv = zf_argv_finish(&a);
 	if (argv == NULL)
-		return ZF_E_NOMEM;
+		return zf_fail(err, ZF_E_NOMEM, "out of memory");
 	emit_command(job, ZF_STAGE_PROBE, argv);
 	zf_child_init(&c, "zfs probe", ZF_STAGE_PROBE);
-	r = zf_run_capture(&c, argv, NULL, job->cancel_rd, err);
+	r = run_short(job, &c, argv, &out, err);
 	zf_argv_free_v(argv);
-	if (r == ZF_E_CANCELED) {
-		if (err != NULL)
-			err->code = ZF_OK;
-		r = canceled(job, err);
+	if (r == ZF_OK) {
+		text = c.errbuf.data != NULL ? c.errbuf.data : "";
+		if (strstr(text, "usage:") == NULL) {
+			r = child_failure(&c, sd->loc, err);
+			if (err != NULL && err->stage == ZF_STAGE_PROBE &&
+			    !zf_location_is_remote(sd->loc))
+				err->stage = ZF_STAGE_PROBE;
+		} else {
+			sd->opts =
+			    zf_parse_usage_opts(text, c.errbuf.len, sd->cmd);
+			sd->probed = true;
+		}
 	}
-	if (r != ZF_OK) {
-		zf_child_release(&c, GRACE_MS);
-		return r;
+	for (p = out.data; r == ZF_OK && p != NULL && *p != '\0';
+	     p = *eol ? eol + 1 : eol) {
+		size_t n;
+
+		eol = strchrnul(p, '\n');
+		n = (size_t)(eol - p);
+		if (n == strlen(ZF_PIPE_PROBE_REPLY) &&
+		    memcmp(p, ZF_PIPE_PROBE_REPLY, n) == 0)
+			sd->has_zferry = true;
+		else if (n >= 5 && memcmp(eol - 5, "/zstd", 5) == 0)
+			sd->has_zstd = true;
+		else if (n >= 4 && memcmp(eol - 4, "/lz4", 4) == 0)
+			sd->has_lz4 = true;
 	}
-	text = c.errbuf.data != NULL ? c.errbuf.data : "";
-	if (strstr(text, "usage:") == NULL) {
-		r = child_failure(&c, loc, err);
-		if (err != NULL && err->stage == ZF_STAGE_PROBE)
-			err->stage = zf_location_is_remote(loc)
-			    ? ZF_STAGE_SSH
-			    : ZF_STAGE_PROBE;
-		zf_child_release(&c, GRACE_MS);
-		return r;
-	}
-	*opts = zf_parse_usage_opts(text, c.errbuf.len, cmd);
+	zf_buf_release(&out);
 	zf_child_release(&c, GRACE_MS);
-	return ZF_OK;
+	return r;
 }
 
 struct need {
@@ -279,7 +348,71 @@ struct need {
 };
 
 static enum zf_status
-check_caps(struct zf_job *job, struct zf_error *err)
+check_side(struct side *sd, const struct need *needs, size_t n,
+    struct zf_error *err)
+{
+	size_t k;
+	char where[ZF_LOC_FIELD_MAX + 16] = "this host";
+
+	if (zf_location_is_remote(sd->loc))
+		snprintf(where, sizeof(where), "'%s'", sd->loc->host);
+	for (k = 0; k < n; k++) {
+		if (!needs[k].wanted || zf_opt_has(sd->opts, needs[k].opt))
+			continue;
+		zf_fail(err, ZF_E_UNSUPPORTED,
+		    "%s is not supported by the zfs on %s (its 'zfs %s' has no -%c)",
+		    needs[k].what, where, sd->cmd, needs[k].opt);
+		if (err != NULL)
+			err->stage = strcmp(sd->cmd, "send") == 0
+			    ? ZF_STAGE_SEND
+			    : ZF_STAGE_RECV;
+		return ZF_E_UNSUPPORTED;
+	}
+	return ZF_OK;
+}
+
+static bool
+any_wanted(const struct need *needs, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (needs[k].wanted)
+			return true;
+	return false;
+}
+
+/* The side whose host would run the remote end of the compression. */
+static struct side *
+wire_side(struct zf_job *job)
+{
+	if (zf_location_is_remote(&job->spec.target))
+		return &job->dst;
+	if (zf_location_is_remote(&job->spec.source))
+		return &job->src;
+	return NULL;
+}
+
+/* Whether compression may apply at all (before asking the remote host). */
+static bool
+compression_wanted(const struct zf_job *job)
+{
+	const struct zf_spec *s = &job->spec;
+
+	if (s->compress == ZF_COMPRESS_NONE)
+		return false;
+	if (!zf_location_is_remote(&s->source) &&
+	    !zf_location_is_remote(&s->target))
+		return false;
+	/* raw and -c streams are compressed already: they do not shrink */
+	if (s->compress == ZF_COMPRESS_AUTO &&
+	    (s->send_flags & (ZF_SEND_RAW | ZF_SEND_COMPRESSED)))
+		return false;
+	return true;
+}
+
+static enum zf_status
+probe_and_check(struct zf_job *job, struct zf_error *err)
 {
 	const struct zf_spec *s = &job->spec;
 	const struct need send_needs[] = {
@@ -299,185 +432,156 @@ check_caps(struct zf_job *job, struct zf_error *err)
 	    {'o', s->origin != NULL, "-o origin= (--origin)"},
 	    {'x', s->excludes[0] != NULL, "-x PROPERTY"},
 	};
-	const struct {
-		const struct need *needs;
-		size_t n;
-		const struct zf_location *loc;
-		const char *cmd;
-	} sides[] = {
-	    {send_needs, ZF_ARRAY_SIZE(send_needs), &s->source, "send"},
-	    {recv_needs, ZF_ARRAY_SIZE(recv_needs), &s->target, "receive"},
-	};
-	size_t i, k;
+	struct side *wire = compression_wanted(job) ? wire_side(job) : NULL;
 
-	for (i = 0; i < ZF_ARRAY_SIZE(sides); i++) {
-		zf_optset opts = 0;
-		bool any = false;
-
-		for (k = 0; k < sides[i].n; k++)
-			any |= sides[i].needs[k].wanted;
-		if (!any)
-			continue;
-		if (probe(job, sides[i].loc, sides[i].cmd, &opts, err) != ZF_OK)
-			return err != NULL ? err->code : ZF_E_CHILD;
-		for (k = 0; k < sides[i].n; k++) {
-			const struct need *nd = &sides[i].needs[k];
-			char where[ZF_LOC_FIELD_MAX + 16] = "this host";
-
-			if (!nd->wanted || zf_opt_has(opts, nd->opt))
-				continue;
-			if (zf_location_is_remote(sides[i].loc))
-				snprintf(where, sizeof(where), "'%s'",
-				    sides[i].loc->host);
-			zf_fail(err, ZF_E_UNSUPPORTED,
-			    "%s is not supported by the zfs on %s (its 'zfs %s' has no -%c)",
-			    nd->what, where, sides[i].cmd, nd->opt);
-			if (err != NULL)
-				err->stage =
-				    i == 0 ? ZF_STAGE_SEND : ZF_STAGE_RECV;
-			return ZF_E_UNSUPPORTED;
-		}
-	}
-	return ZF_OK;
-}
-
-struct xfer {
-	struct zf_child send;
-	struct zf_child recv;
-	struct zf_relay relay;
-	bool relay_ready;
-	bool out_closed_first; /* the receiver stopped reading first */
-	bool canceled;
-	uint64_t start_ns;
-};
-
-enum {
-	P_CANCEL,
-	P_IN,
-	P_OUT,
-	P_SEND_ERR,
-	P_RECV_ERR,
-	P_SEND_PID,
-	P_RECV_PID,
-	P_COUNT
-};
-
-static void
-set_pfd(struct pollfd *p, int fd, short events)
-{
-	p->fd = fd;
-	p->events = events;
-	p->revents = 0;
-}
-
-static void
-drain_cancel(int fd)
-{
-	char buf[64];
-
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	if ((any_wanted(send_needs, ZF_ARRAY_SIZE(send_needs)) ||
+	        wire == &job->src) &&
+	    probe(job, &job->src, err) != ZF_OK)
+		return err != NULL ? err->code : ZF_E_CHILD;
+	if ((any_wanted(recv_needs, ZF_ARRAY_SIZE(recv_needs)) ||
+	        wire == &job->dst) &&
+	    probe(job, &job->dst, err) != ZF_OK)
+		return err != NULL ? err->code : ZF_E_CHILD;
+	if (check_side(&job->src, send_needs, ZF_ARRAY_SIZE(send_needs), err))
+		return ZF_E_UNSUPPORTED;
+	return check_side(&job->dst, recv_needs, ZF_ARRAY_SIZE(recv_needs),
+	    err);
 }
 
 /*
- * The poll loop: relays the stream while it flows, then waits for both
- * children to exit, draining their stderr all along.
+ * Decides the compression on the wire and what runs around zfs on the
+ * remote host: zferry pipe when it is there, else zstd -dc / lz4 -dc for a
+ * push.  Explicit requests that cannot be met are errors; auto falls back
+ * to none and says why (a note).
  */
 static enum zf_status
-xfer_loop(struct zf_job *job, struct xfer *x, struct zf_error *err)
+plan_compression(struct zf_job *job, struct zf_error *err)
 {
-	struct pollfd p[P_COUNT];
-	struct zf_error relay_err;
-	bool data_done = false;
+	const struct zf_spec *s = &job->spec;
+	enum zf_compress_alg alg = s->compress;
+	bool explicit = alg == ZF_COMPRESS_ZSTD || alg == ZF_COMPRESS_LZ4;
+	struct side *sd;
+	bool has_tool;
 
-	zf_error_clear(&relay_err);
-	while (!(x->send.reaped && x->recv.reaped)) {
-		short in_ev = 0, out_ev = 0;
-		bool waiting_exit;
-		int n;
-
-		if (!data_done)
-			zf_relay_events(&x->relay, &in_ev, &out_ev);
-		set_pfd(&p[P_CANCEL], job->cancel_rd, POLLIN);
-		set_pfd(&p[P_IN], in_ev ? x->send.out_fd : -1, in_ev);
-		set_pfd(&p[P_OUT], !data_done ? x->recv.in_fd : -1, out_ev);
-		set_pfd(&p[P_SEND_ERR], x->send.err_fd, POLLIN);
-		set_pfd(&p[P_RECV_ERR], x->recv.err_fd, POLLIN);
-		set_pfd(&p[P_SEND_PID], x->send.reaped ? -1 : x->send.pidfd,
-		    POLLIN);
-		set_pfd(&p[P_RECV_PID], x->recv.reaped ? -1 : x->recv.pidfd,
-		    POLLIN);
-		/* without pidfds, look for exits every 10 ms once data ends */
-		waiting_exit = data_done &&
-		    ((!x->send.reaped && x->send.pidfd < 0) ||
-		        (!x->recv.reaped && x->recv.pidfd < 0));
-		n = poll(p, P_COUNT, waiting_exit ? 10 : -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return zf_fail_errno(err, errno, "poll");
-		if (p[P_CANCEL].revents != 0) {
-			drain_cancel(job->cancel_rd);
-			x->canceled = true;
-			return canceled(job, err);
-		}
-		if (p[P_SEND_ERR].revents != 0)
-			zf_child_drain_stderr(&x->send);
-		if (p[P_RECV_ERR].revents != 0)
-			zf_child_drain_stderr(&x->recv);
-		if (!data_done) {
-			enum zf_relay_state st;
-
-			if ((p[P_OUT].revents & (POLLERR | POLLHUP)) &&
-			    x->relay.used == 0)
-				x->relay.state = ZF_RELAY_OUT_CLOSED;
-			st = zf_relay_pump(&x->relay, &relay_err);
-			if (st != ZF_RELAY_RUNNING) {
-				data_done = true;
-				/* EOF for the receiver: it finishes or fails */
-				zf_child_close_fd(&x->recv.in_fd);
-				zf_child_close_fd(&x->send.out_fd);
-				if (st == ZF_RELAY_OUT_CLOSED) {
-					x->out_closed_first = true;
-					/* nobody reads: the sender must stop */
-					if (!x->send.reaped)
-						zf_child_kill(&x->send,
-						    SIGTERM);
-				}
-				if (st == ZF_RELAY_FAILED) {
-					zf_child_kill(&x->send, SIGTERM);
-					zf_child_kill(&x->recv, SIGTERM);
-				}
-			}
-		}
-		if (p[P_SEND_PID].revents != 0 || waiting_exit)
-			zf_child_wait(&x->send, false);
-		if (p[P_RECV_PID].revents != 0 || waiting_exit)
-			zf_child_wait(&x->recv, false);
+	job->alg = ZF_COMPRESS_NONE;
+	if (!compression_wanted(job)) {
+		if (explicit)
+			emit_text(job, ZF_EV_WARNING,
+			    "--compress %s ignored: source and target are on this host, no link to compress",
+			    zf_compress_name(alg));
+		return ZF_OK;
 	}
-	/* what the children wrote just before exiting */
-	while (zf_child_drain_stderr(&x->send))
-		;
-	while (zf_child_drain_stderr(&x->recv))
-		;
-	if (x->relay.state == ZF_RELAY_FAILED) {
-		if (err != NULL && err->code == ZF_OK) {
-			*err = relay_err;
+	if (alg == ZF_COMPRESS_AUTO)
+		alg = ZF_COMPRESS_ZSTD;
+	sd = wire_side(job);
+	has_tool = alg == ZF_COMPRESS_ZSTD ? sd->has_zstd : sd->has_lz4;
+	if (sd->has_zferry) {
+		struct zf_wrap *w =
+		    sd == &job->dst ? &job->dst_wrap : &job->src_wrap;
+
+		w->kind = sd == &job->dst ? ZF_WRAP_ZFERRY_DECOMPRESS
+		                          : ZF_WRAP_ZFERRY_COMPRESS;
+		w->alg = alg;
+		w->level = s->compress_level;
+	} else if (sd == &job->dst && has_tool) {
+		job->dst_wrap.kind = ZF_WRAP_TOOL_DECOMPRESS;
+		job->dst_wrap.alg = alg;
+	} else if (explicit) {
+		zf_fail(err, ZF_E_UNSUPPORTED,
+		    "--compress %s: '%s' has %s (%s)", zf_compress_name(alg),
+		    sd->loc->host,
+		    sd == &job->dst ? "neither zferry nor that decompressor"
+		                    : "no zferry to compress there",
+		    s->remote_zferry_given
+		        ? "--remote-zferry did not answer"
+		        : "install zferry there or name it with --remote-zferry");
+		if (err != NULL)
 			err->stage = ZF_STAGE_RELAY;
-		}
-		return ZF_E_SYS;
+		return ZF_E_UNSUPPORTED;
+	} else {
+		emit_text(job, ZF_EV_NOTE, "not compressing: '%s' has %s",
+		    sd->loc->host,
+		    sd == &job->dst ? "neither zferry nor zstd"
+		                    : "no zferry to compress there");
+		return ZF_OK;
 	}
+	job->alg = alg;
+	emit_text(job, ZF_EV_NOTE, "compressing with %s level %d (%s on '%s')",
+	    zf_compress_name(alg), s->compress_level,
+	    sd->has_zferry ? "zferry" : zf_compress_name(alg), sd->loc->host);
 	return ZF_OK;
+}
+
+/*
+ * Asks the sending side for the stream size (zfs send -nvP).  A zfs that
+ * cannot estimate leaves it unknown; a zfs that refuses the send itself
+ * (a missing snapshot, say) fails the job here, before the receiver runs.
+ */
+static enum zf_status
+estimate(struct zf_job *job, struct zf_error *err)
+{
+	struct zf_argv za = ZF_ARGV_INIT;
+	struct zf_buf out = ZF_BUF_INIT(ESTIMATE_OUT_MAX);
+	struct zf_child c;
+	char **argv;
+	enum zf_status r;
+	const char *text;
+
+	zf_cmd_zfs_send_estimate(&za, &job->spec,
+	    zfs_for(job, &job->spec.source));
+	argv = side_argv(job, &job->spec.source, NULL, &za, err);
+	if (argv == NULL)
+		return err != NULL ? err->code : ZF_E_NOMEM;
+	emit_command(job, ZF_STAGE_SEND, argv);
+	zf_child_init(&c, "zfs send", ZF_STAGE_SEND);
+	r = run_short(job, &c, argv, &out, err);
+	zf_argv_free_v(argv);
+	text = c.errbuf.data != NULL ? c.errbuf.data : "";
+	if (r == ZF_OK && zf_child_ok(&c)) {
+		/* OpenZFS prints the dry run on stdout, older ones on stderr */
+		job->estimate =
+		    zf_parse_estimate(out.data ? out.data : "", out.len);
+		if (job->estimate == ZF_UNKNOWN)
+			job->estimate = zf_parse_estimate(text, c.errbuf.len);
+	} else if (r == ZF_OK &&
+	    (strstr(text, "invalid option") != NULL ||
+	        strstr(text, "usage:") != NULL)) {
+		emit_text(job, ZF_EV_NOTE,
+		    "no size estimate: the zfs on the source has no send -nvP");
+	} else if (r == ZF_OK) {
+		r = child_failure(&c, &job->spec.source, err);
+	}
+	zf_buf_release(&out);
+	zf_child_release(&c, GRACE_MS);
+	return r;
+}
+
+static void
+on_progress(void *arg, const struct zf_relay *rl, uint64_t now_ns)
+{
+	struct zf_job *job = arg;
+	struct zf_event ev;
+	uint64_t bytes = zf_relay_stream_bytes(rl);
+
+	zf_meter_add(&job->meter, now_ns, bytes);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = ZF_EV_PROGRESS;
+	ev.estimated_bytes = job->estimate;
+	ev.bytes = bytes;
+	ev.wire_bytes = zf_relay_wire_bytes(rl);
+	ev.bytes_per_second = zf_meter_rate(&job->meter);
+	ev.eta_seconds = zf_eta(job->estimate, bytes, ev.bytes_per_second);
+	ev.elapsed_ns = now_ns - job->start_ns;
+	emit(job, &ev);
 }
 
 /* Decides which stage failed first and why. */
 static enum zf_status
-xfer_verdict(struct zf_job *job, struct xfer *x, struct zf_error *err)
+verdict(struct zf_job *job, struct zf_xfer *x, struct zf_child *snd,
+    struct zf_child *rcv, struct zf_error *err)
 {
-	const struct zf_location *src = &job->spec.source;
-	const struct zf_location *dst = &job->spec.target;
-	bool send_ok = zf_child_ok(&x->send);
-	bool recv_ok = zf_child_ok(&x->recv);
+	bool send_ok = zf_child_ok(snd);
+	bool recv_ok = zf_child_ok(rcv);
 
 	if (send_ok && recv_ok)
 		return ZF_OK;
@@ -486,79 +590,108 @@ xfer_verdict(struct zf_job *job, struct xfer *x, struct zf_error *err)
 	 * (SIGPIPE, SIGTERM from us, "Broken pipe") follows from it.
 	 */
 	if (!recv_ok && (x->out_closed_first || send_ok))
-		return child_failure(&x->recv, dst, err);
+		return child_failure(rcv, &job->spec.target, err);
 	if (!send_ok)
-		return child_failure(&x->send, src, err);
-	return child_failure(&x->recv, dst, err);
-}
-
-static void
-xfer_release(struct xfer *x)
-{
-	/* stdin of the receiver first: a remote zfs receive sees EOF */
-	zf_child_close_fd(&x->recv.in_fd);
-	zf_child_release(&x->send, GRACE_MS);
-	zf_child_release(&x->recv, GRACE_MS);
-	if (x->relay_ready)
-		zf_relay_release(&x->relay);
+		return child_failure(snd, &job->spec.source, err);
+	return child_failure(rcv, &job->spec.target, err);
 }
 
 static enum zf_status
-xfer_run(struct zf_job *job, struct zf_error *err)
+transfer(struct zf_job *job, struct zf_error *err)
 {
+	const struct zf_spec *s = &job->spec;
 	struct zf_argv za = ZF_ARGV_INIT;
 	char **send_argv = NULL, **recv_argv = NULL;
-	struct xfer x;
+	struct zf_child snd, rcv;
+	struct zf_xfer x;
+	struct zf_xfer_opts o;
 	struct zf_event ev;
-	enum zf_status r;
+	enum zf_status r = ZF_OK;
 
 	memset(&x, 0, sizeof(x));
-	zf_child_init(&x.send, "zfs send", ZF_STAGE_SEND);
-	zf_child_init(&x.recv, "zfs receive", ZF_STAGE_RECV);
-	x.send.stdout_mode = ZF_IO_PIPE;
-	x.recv.stdin_mode = ZF_IO_PIPE;
+	memset(&o, 0, sizeof(o));
+	zf_child_init(&snd, "zfs send", ZF_STAGE_SEND);
+	zf_child_init(&rcv, "zfs receive", ZF_STAGE_RECV);
+	snd.stdout_mode = ZF_IO_PIPE;
+	rcv.stdin_mode = ZF_IO_PIPE;
 
-	zf_cmd_zfs_send(&za, &job->spec, zfs_for(job, &job->spec.source));
-	send_argv = side_argv(job, &job->spec.source, &za, err);
-	zf_cmd_zfs_recv(&za, &job->spec, zfs_for(job, &job->spec.target));
-	recv_argv =
-	    send_argv ? side_argv(job, &job->spec.target, &za, err) : NULL;
+	zf_cmd_zfs_send(&za, s, zfs_for(job, &s->source));
+	send_argv = side_argv(job, &s->source, &job->src_wrap, &za, err);
+	zf_cmd_zfs_recv(&za, s, zfs_for(job, &s->target));
+	if (send_argv != NULL)
+		recv_argv =
+		    side_argv(job, &s->target, &job->dst_wrap, &za, err);
 	zf_argv_clear(&za);
 	if (send_argv == NULL || recv_argv == NULL) {
 		r = err != NULL && err->code != ZF_OK ? err->code : ZF_E_NOMEM;
 		goto out;
 	}
+	if (job->alg != ZF_COMPRESS_NONE) {
+		/* we compress for a push; we decompress what a pull sends */
+		bool push = zf_location_is_remote(&s->target);
+
+		r = zf_codec_new(&o.relay.codec, job->alg, push,
+		    s->compress_level, push ? 2 : 0, err);
+		if (r != ZF_OK)
+			goto out;
+		o.relay.codec_compresses = push;
+	}
+	o.relay.buffer = s->buffer_size;
+	o.relay.bwlimit = s->bwlimit;
+	o.cancel_fd = job->cancel_rd;
+	o.timeout_ns = s->timeout_ms * 1000000u;
+	o.stall_ns = s->stall_timeout_ms * 1000000u;
+	o.progress_ns = s->progress_interval_ms * 1000000u;
+	o.progress = on_progress;
+	o.progress_arg = job;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = ZF_EV_START;
-	ev.estimated_bytes = ZF_UNKNOWN;
+	ev.estimated_bytes = job->estimate;
 	emit(job, &ev);
 	emit_command(job, ZF_STAGE_RECV, recv_argv);
 	emit_command(job, ZF_STAGE_SEND, send_argv);
 
-	x.start_ns = zf_now_ns();
-	r = zf_child_start(&x.recv, recv_argv, err);
+	job->start_ns = zf_now_ns();
+	zf_meter_init(&job->meter, 0, job->start_ns, 0);
+	r = zf_child_start(&rcv, recv_argv, err);
 	if (r == ZF_OK)
-		r = zf_child_start(&x.send, send_argv, err);
-	if (r == ZF_OK)
-		r = zf_relay_init(&x.relay, x.send.out_fd, x.recv.in_fd, 0,
-		    err);
-	if (r != ZF_OK)
+		r = zf_child_start(&snd, send_argv, err);
+	if (r != ZF_OK) {
+		zf_codec_free(o.relay.codec);
 		goto out;
-	x.relay_ready = true;
-	r = xfer_loop(job, &x, err);
-	if (r == ZF_OK)
-		r = xfer_verdict(job, &x, err);
+	}
+	x.src = &snd;
+	x.dst = &rcv;
+	r = zf_xfer_run(&x, &o, err);
+	if (r == ZF_E_CANCELED) {
+		r = canceled(job, err);
+	} else if (r == ZF_E_TIMEOUT) {
+		if (err != NULL) {
+			err->stage = ZF_STAGE_RELAY;
+			err->transient = x.stalled;
+		}
+	} else if (r == ZF_OK) {
+		r = verdict(job, &x, &snd, &rcv, err);
+	} else if (zf_location_is_remote(&s->source) && !zf_child_ok(&snd) &&
+	    snd.reaped) {
+		/* a broken compressed stream: what the sending side said */
+		zf_error_clear(err);
+		r = child_failure(&snd, &s->source, err);
+	}
 	if (r == ZF_OK) {
 		memset(&ev, 0, sizeof(ev));
 		ev.type = ZF_EV_DONE;
-		ev.bytes = x.relay.bytes_out;
-		ev.wire_bytes = x.relay.bytes_out;
-		ev.elapsed_ns = zf_now_ns() - x.start_ns;
+		ev.estimated_bytes = job->estimate;
+		ev.bytes = zf_relay_stream_bytes(&x.relay);
+		ev.wire_bytes = zf_relay_wire_bytes(&x.relay);
+		ev.elapsed_ns = zf_now_ns() - job->start_ns;
 		emit(job, &ev);
 	}
 out:
-	xfer_release(&x);
+	zf_xfer_stop(&x, GRACE_MS);
+	zf_child_release(&snd, GRACE_MS);
+	zf_child_release(&rcv, GRACE_MS);
 	zf_argv_free_v(send_argv);
 	zf_argv_free_v(recv_argv);
 	return r;
@@ -572,22 +705,20 @@ zf_job_run(struct zf_job *job, struct zf_error *err)
 	if (job->ran)
 		return zf_fail(err, ZF_E_INVALID, "a job runs only once");
 	job->ran = true;
-	if (job->spec.ssh.key_too_open) {
-		struct zf_event ev;
-		char text[ZF_LOC_FIELD_MAX + 160];
-
-		memset(&ev, 0, sizeof(ev));
-		ev.type = ZF_EV_WARNING;
-		snprintf(text, sizeof(text),
+	if (job->spec.ssh.key_too_open)
+		emit_text(job, ZF_EV_WARNING,
 		    "--ssh-key '%s' is readable by others; ssh will refuse to use it (chmod 600)",
 		    job->spec.ssh.key_file);
-		ev.text = text;
-		emit(job, &ev);
-	}
 	if (atomic_load(&job->cancel_sig) != 0)
 		r = canceled(job, err);
-	else if ((r = check_caps(job, err)) == ZF_OK)
-		r = xfer_run(job, err);
+	else if ((r = probe_and_check(job, err)) != ZF_OK)
+		;
+	else if ((r = plan_compression(job, err)) != ZF_OK)
+		;
+	else if (job->spec.estimate && (r = estimate(job, err)) != ZF_OK)
+		;
+	else
+		r = transfer(job, err);
 	if (r != ZF_OK) {
 		struct zf_event ev;
 

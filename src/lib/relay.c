@@ -2,8 +2,15 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "relay.h"
+
+#define INBUF_SIZE (1024 * 1024)
+#define SPLICE_CHUNK (1024 * 1024)
+/* with a rate limit, wait for at least this much before writing */
+#define MIN_WRITE 4096
 
 static void
 nonblock(int fd)
@@ -14,128 +21,369 @@ nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-enum zf_status
-zf_relay_init(struct zf_relay *r, int in_fd, int out_fd, size_t bufsize,
-    struct zf_error *err)
+static bool
+is_pipe(int fd)
 {
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+enum zf_status
+zf_relay_init(struct zf_relay *r, int in_fd, int out_fd,
+    const struct zf_relay_opts *opts, struct zf_error *err)
+{
+	struct zf_relay_opts none;
+
+	if (opts == NULL) {
+		memset(&none, 0, sizeof(none));
+		opts = &none;
+	}
 	memset(r, 0, sizeof(*r));
 	r->in_fd = in_fd;
 	r->out_fd = out_fd;
-	r->size = bufsize ? bufsize : ZF_RELAY_DEFAULT_BUFFER;
-	r->buf = malloc(r->size);
-	if (r->buf == NULL)
-		return zf_fail(err, ZF_E_NOMEM,
-		    "cannot allocate a relay buffer of %zu bytes", r->size);
+	r->codec = opts->codec;
+	r->codec_compresses = opts->codec_compresses;
+	r->last_move_ns = zf_now_ns();
+	zf_bucket_init(&r->bucket, opts->bwlimit, 0, r->last_move_ns);
 	nonblock(in_fd);
 	nonblock(out_fd);
-	r->last_progress_ns = zf_now_ns();
+	if (r->codec != NULL)
+		r->mode = ZF_RELAY_CODEC;
+	else if (!opts->no_splice && opts->buffer == 0 && is_pipe(in_fd) &&
+	    is_pipe(out_fd))
+		r->mode = ZF_RELAY_SPLICE;
+	else
+		r->mode = ZF_RELAY_COPY;
+	if (r->mode == ZF_RELAY_SPLICE)
+		return ZF_OK;
+	r->size = opts->buffer ? opts->buffer : ZF_RELAY_DEFAULT_BUFFER;
+	if (r->size < ZF_RELAY_MIN_BUFFER)
+		r->size = ZF_RELAY_MIN_BUFFER;
+	r->ring = malloc(r->size);
+	if (r->mode == ZF_RELAY_CODEC) {
+		r->in_cap = INBUF_SIZE;
+		r->inbuf = malloc(r->in_cap);
+	}
+	if (r->ring == NULL || (r->mode == ZF_RELAY_CODEC && r->inbuf == NULL))
+		return zf_fail(err, ZF_E_NOMEM,
+		    "cannot allocate a relay buffer of %zu bytes", r->size);
 	return ZF_OK;
 }
 
 void
 zf_relay_release(struct zf_relay *r)
 {
-	free(r->buf);
-	r->buf = NULL;
+	free(r->ring);
+	free(r->inbuf);
+	zf_codec_free(r->codec);
+	r->ring = NULL;
+	r->inbuf = NULL;
+	r->codec = NULL;
+}
+
+uint64_t
+zf_relay_stream_bytes(const struct zf_relay *r)
+{
+	if (r->mode == ZF_RELAY_CODEC && !r->codec_compresses)
+		return r->bytes_out;
+	return r->bytes_in;
+}
+
+uint64_t
+zf_relay_wire_bytes(const struct zf_relay *r)
+{
+	if (r->mode == ZF_RELAY_CODEC && !r->codec_compresses)
+		return r->bytes_in;
+	return r->bytes_out;
+}
+
+/* true when the rate limit lets a worthwhile write out now */
+static bool
+tokens_ready(struct zf_relay *r, uint64_t now_ns)
+{
+	uint64_t want = MIN_WRITE;
+
+	if (r->mode != ZF_RELAY_SPLICE && r->used > 0 && r->used < want)
+		want = r->used;
+	return zf_bucket_wait_ns(&r->bucket, want, now_ns) == 0;
 }
 
 void
-zf_relay_events(const struct zf_relay *r, short *in_ev, short *out_ev)
+zf_relay_events(struct zf_relay *r, uint64_t now_ns, short *in_ev,
+    short *out_ev)
 {
+	bool ready;
+
 	*in_ev = 0;
 	*out_ev = 0;
 	if (r->state != ZF_RELAY_RUNNING)
 		return;
-	if (!r->in_eof && r->used < r->size)
-		*in_ev = POLLIN;
-	/* POLLERR on the write end reports a reader that went away */
-	*out_ev = r->used > 0 ? POLLOUT : 0;
+	ready = tokens_ready(r, now_ns);
+	switch (r->mode) {
+	case ZF_RELAY_SPLICE:
+		if (!ready)
+			return;
+		if (r->splice_out_full)
+			*out_ev = POLLOUT;
+		else if (!r->in_eof)
+			*in_ev = POLLIN;
+		return;
+	case ZF_RELAY_COPY:
+		if (!r->in_eof && r->used < r->size)
+			*in_ev = POLLIN;
+		break;
+	case ZF_RELAY_CODEC:
+		if (!r->in_eof && r->in_len - r->in_head < r->in_cap)
+			*in_ev = POLLIN;
+		break;
+	}
+	if (r->used > 0 && ready)
+		*out_ev = POLLOUT;
+}
+
+uint64_t
+zf_relay_wait_ns(struct zf_relay *r, uint64_t now_ns)
+{
+	uint64_t want = MIN_WRITE;
+
+	if (r->state != ZF_RELAY_RUNNING || r->bucket.rate == 0)
+		return UINT64_MAX;
+	if (r->mode != ZF_RELAY_SPLICE) {
+		if (r->used == 0)
+			return UINT64_MAX;
+		if (r->used < want)
+			want = r->used;
+	}
+	return zf_bucket_wait_ns(&r->bucket, want, now_ns);
 }
 
 static bool
-fill(struct zf_relay *r, struct zf_error *err)
+write_failed(struct zf_relay *r, int e, struct zf_error *err)
 {
-	while (!r->in_eof && r->used < r->size) {
-		size_t tail = (r->head + r->used) % r->size;
-		size_t room = tail >= r->head || r->used == 0 ? r->size - tail
-		                                              : r->head - tail;
+	if (e == EPIPE) {
+		r->state = ZF_RELAY_OUT_CLOSED;
+		return true;
+	}
+	zf_fail_errno(err, e, "cannot write the stream");
+	r->state = ZF_RELAY_FAILED;
+	return true;
+}
+
+/* splice(2) from pipe to pipe; false when the relay stopped */
+static bool
+pump_splice(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
+{
+	for (;;) {
+		uint64_t avail = zf_bucket_avail(&r->bucket, now_ns);
+		size_t len = SPLICE_CHUNK;
 		ssize_t n;
 
-		if (room > r->size - r->used)
-			room = r->size - r->used;
-		n = read(r->in_fd, r->buf + tail, room);
+		if (avail == 0)
+			return true;
+		if (avail < len)
+			len = (size_t)avail;
+		n = splice(r->in_fd, NULL, r->out_fd, NULL, len,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
-			r->used += (size_t)n;
 			r->bytes_in += (uint64_t)n;
+			r->bytes_out += (uint64_t)n;
+			zf_bucket_take(&r->bucket, (uint64_t)n);
+			r->splice_out_full = false;
 			continue;
 		}
 		if (n == 0) {
 			r->in_eof = true;
-			break;
+			r->state = ZF_RELAY_DONE;
+			return false;
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			break;
-		zf_fail_errno(err, errno, "cannot read the stream");
-		return false;
+		if (errno == EAGAIN) {
+			int avail_in = 0;
+
+			/* empty input or full output: wait for the right one */
+			r->splice_out_full =
+			    ioctl(r->in_fd, FIONREAD, &avail_in) == 0 &&
+			    avail_in > 0;
+			return true;
+		}
+		return !write_failed(r, errno, err);
 	}
-	return true;
 }
 
-static bool
-flush(struct zf_relay *r, struct zf_error *err)
+/* Reads into buf[0..room); returns bytes read, 0 on EOF/EAGAIN/error. */
+static size_t
+read_some(struct zf_relay *r, unsigned char *buf, size_t room, bool *stop,
+    struct zf_error *err)
 {
-	while (r->used > 0) {
+	ssize_t n;
+
+	*stop = false;
+	for (;;) {
+		n = read(r->in_fd, buf, room);
+		if (n > 0) {
+			r->bytes_in += (uint64_t)n;
+			return (size_t)n;
+		}
+		if (n == 0) {
+			r->in_eof = true;
+			*stop = true;
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		*stop = true;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			zf_fail_errno(err, errno, "cannot read the stream");
+			r->state = ZF_RELAY_FAILED;
+		}
+		return 0;
+	}
+}
+
+/* the free contiguous region of the ring after its data */
+static unsigned char *
+ring_tail(const struct zf_relay *r, size_t *room)
+{
+	size_t tail = (r->head + r->used) % r->size;
+
+	if (r->used == r->size)
+		*room = 0;
+	else if (tail >= r->head)
+		*room = r->size - tail;
+	else
+		*room = r->head - tail;
+	return r->ring + tail;
+}
+
+static void
+fill_ring(struct zf_relay *r, struct zf_error *err)
+{
+	bool stop = false;
+
+	while (!stop && !r->in_eof && r->used < r->size) {
+		size_t room;
+		unsigned char *p = ring_tail(r, &room);
+
+		r->used += read_some(r, p, room, &stop, err);
+	}
+}
+
+static void
+fill_inbuf(struct zf_relay *r, struct zf_error *err)
+{
+	bool stop = false;
+
+	if (r->in_head > 0 && r->in_head == r->in_len) {
+		r->in_head = 0;
+		r->in_len = 0;
+	} else if (r->in_head > 0 &&
+	    (r->in_len == r->in_cap || r->in_head > r->in_cap / 2)) {
+		/* room at the end, as zf_relay_events() promised */
+		memmove(r->inbuf, r->inbuf + r->in_head,
+		    r->in_len - r->in_head);
+		r->in_len -= r->in_head;
+		r->in_head = 0;
+	}
+	while (!stop && !r->in_eof && r->in_len < r->in_cap)
+		r->in_len += read_some(r, r->inbuf + r->in_len,
+		    r->in_cap - r->in_len, &stop, err);
+}
+
+/*
+ * Runs the codec while it has something to do: input to take, the end of
+ * the stream to finish, or output it could not hand over for lack of room.
+ * It is never called idle: zstd counts calls without progress and fails
+ * after a few.
+ */
+static void
+run_codec(struct zf_relay *r, struct zf_error *err)
+{
+	while (!r->codec_done && r->state == ZF_RELAY_RUNNING) {
+		size_t room, in_pos = r->in_head, out_pos = 0;
+		unsigned char *p = ring_tail(r, &room);
+		bool end = r->in_eof;
+
+		if (room == 0)
+			return;
+		if (in_pos == r->in_len && !end && !r->codec_out_full)
+			return;
+		if (zf_codec_step(r->codec, r->inbuf, r->in_len, &in_pos, p,
+		        room, &out_pos, end, &r->codec_done, err) != ZF_OK) {
+			r->state = ZF_RELAY_FAILED;
+			return;
+		}
+		r->used += out_pos;
+		r->codec_out_full = out_pos == room;
+		if (in_pos == r->in_head && out_pos == 0)
+			return; /* needs more input (or room) */
+		r->in_head = in_pos;
+	}
+}
+
+static void
+flush_ring(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
+{
+	while (r->used > 0 && r->state == ZF_RELAY_RUNNING) {
 		size_t chunk = r->size - r->head;
+		uint64_t avail = zf_bucket_avail(&r->bucket, now_ns);
 		ssize_t n;
 
 		if (chunk > r->used)
 			chunk = r->used;
-		n = write(r->out_fd, r->buf + r->head, chunk);
+		if (avail < chunk)
+			chunk = (size_t)avail;
+		if (chunk == 0)
+			return;
+		n = write(r->out_fd, r->ring + r->head, chunk);
 		if (n > 0) {
 			r->head = (r->head + (size_t)n) % r->size;
 			r->used -= (size_t)n;
 			r->bytes_out += (uint64_t)n;
+			zf_bucket_take(&r->bucket, (uint64_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n < 0 && errno == EPIPE) {
-			r->state = ZF_RELAY_OUT_CLOSED;
-			return false;
-		}
-		zf_fail_errno(err, n < 0 ? errno : EIO,
-		    "cannot write the stream");
-		return false;
+			return;
+		write_failed(r, n < 0 ? errno : EIO, err);
+		return;
 	}
 	if (r->used == 0)
 		r->head = 0;
-	return true;
 }
 
 enum zf_relay_state
-zf_relay_pump(struct zf_relay *r, struct zf_error *err)
+zf_relay_pump(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 {
 	uint64_t before = r->bytes_in + r->bytes_out;
+	int round;
 
 	if (r->state != ZF_RELAY_RUNNING)
 		return r->state;
-	if (!fill(r, err) || !flush(r, err)) {
-		if (r->state == ZF_RELAY_RUNNING)
-			r->state = ZF_RELAY_FAILED;
-		return r->state;
-	}
-	/* what was read while the ring was full may fit now */
-	if (!r->in_eof && r->used < r->size && !fill(r, err)) {
-		r->state = ZF_RELAY_FAILED;
-		return r->state;
+	if (r->mode == ZF_RELAY_SPLICE) {
+		pump_splice(r, now_ns, err);
+	} else {
+		/* twice: what was read while the ring was full fits now */
+		for (round = 0; round < 2 && r->state == ZF_RELAY_RUNNING;
+		     round++) {
+			if (r->mode == ZF_RELAY_COPY) {
+				fill_ring(r, err);
+			} else {
+				fill_inbuf(r, err);
+				if (r->state == ZF_RELAY_RUNNING)
+					run_codec(r, err);
+			}
+			if (r->state == ZF_RELAY_RUNNING)
+				flush_ring(r, now_ns, err);
+		}
+		if (r->state == ZF_RELAY_RUNNING && r->used == 0 && r->in_eof &&
+		    (r->mode == ZF_RELAY_COPY || r->codec_done))
+			r->state = ZF_RELAY_DONE;
 	}
 	if (r->bytes_in + r->bytes_out != before)
-		r->last_progress_ns = zf_now_ns();
-	if (r->in_eof && r->used == 0)
-		r->state = ZF_RELAY_DONE;
+		r->last_move_ns = now_ns;
 	return r->state;
 }

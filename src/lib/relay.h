@@ -1,52 +1,101 @@
 /*
- * relay.h: moves the stream from the sender's fd to the receiver's fd
- * through a bounded ring buffer, counting bytes.  It never blocks: the
- * caller's poll() loop asks zf_relay_events() what to wait for and calls
- * zf_relay_pump() with what poll() returned.  It knows nothing about zfs.
+ * relay.h: moves the stream from the sender's fd to the receiver's fd.  It
+ * never blocks: the caller's poll() loop asks zf_relay_events() what to
+ * wait for (and zf_relay_wait_ns() how long at most) and calls
+ * zf_relay_pump() after poll() returns.  It knows nothing about zfs.
+ *
+ * Three copy paths, chosen by zf_relay_init():
+ * - splice: in_fd and out_fd are pipes and nothing transforms the data:
+ *   splice(2) moves pages from pipe to pipe; the kernel pipes are the
+ *   buffer.
+ * - copy: a ring buffer of opts->buffer bytes (read(2), write(2)).
+ * - codec: read into an input buffer, compress or decompress into the
+ *   ring (codec.h), write from the ring.
+ * A rate limit (token bucket, rate.h) applies to what is written.
  *
  * fd ownership: in_fd and out_fd stay the caller's; the relay sets them
- * non-blocking and never closes them.
+ * non-blocking and never closes them.  The codec, if any, becomes the
+ * relay's and is freed by zf_relay_release().
  */
 #ifndef ZF_RELAY_H
 #define ZF_RELAY_H
 
+#include "codec.h"
+#include "rate.h"
 #include "util.h"
 
-#define ZF_RELAY_DEFAULT_BUFFER (4u * 1024 * 1024)
+#define ZF_RELAY_DEFAULT_BUFFER (16u * 1024 * 1024)
+#define ZF_RELAY_MIN_BUFFER (64u * 1024)
 
 enum zf_relay_state {
 	ZF_RELAY_RUNNING = 0,
 	ZF_RELAY_DONE, /* input ended and every byte was written */
 	ZF_RELAY_OUT_CLOSED, /* the receiver stopped reading (EPIPE) */
-	ZF_RELAY_FAILED, /* a read or write failed; see err */
+	ZF_RELAY_FAILED, /* a read, write or codec step failed */
+};
+
+enum zf_relay_mode {
+	ZF_RELAY_SPLICE,
+	ZF_RELAY_COPY,
+	ZF_RELAY_CODEC,
+};
+
+struct zf_relay_opts {
+	size_t buffer; /* ring bytes; 0: ZF_RELAY_DEFAULT_BUFFER */
+	uint64_t bwlimit; /* bytes per second written; 0: none */
+	struct zf_codec *codec; /* NULL: none; taken by zf_relay_init() */
+	bool codec_compresses; /* the output is the compressed side */
+	bool no_splice; /* always copy */
 };
 
 struct zf_relay {
 	int in_fd;
 	int out_fd;
-	unsigned char *buf;
-	size_t size; /* ring capacity */
-	size_t head; /* next byte to write out */
-	size_t used; /* bytes held */
-	bool in_eof;
+	enum zf_relay_mode mode;
 	enum zf_relay_state state;
-	uint64_t bytes_in;
-	uint64_t bytes_out;
-	uint64_t last_progress_ns; /* last time a byte moved */
+	/* ring: what waits to be written */
+	unsigned char *ring;
+	size_t size;
+	size_t head;
+	size_t used;
+	/* codec input */
+	struct zf_codec *codec;
+	bool codec_compresses;
+	bool codec_done;
+	bool codec_out_full; /* the last step filled all the room it had */
+	unsigned char *inbuf;
+	size_t in_cap;
+	size_t in_head;
+	size_t in_len;
+	bool in_eof;
+	bool splice_out_full; /* splice: wait for room, not for data */
+	struct zf_bucket bucket;
+	uint64_t bytes_in; /* read from in_fd */
+	uint64_t bytes_out; /* written to out_fd */
+	uint64_t last_move_ns; /* last time a byte moved either way */
 };
 
-/* Sets up r; bufsize 0 means ZF_RELAY_DEFAULT_BUFFER. */
+/* Sets r up; opts may be NULL (defaults).  Takes opts->codec, even on error. */
 enum zf_status zf_relay_init(struct zf_relay *r, int in_fd, int out_fd,
-    size_t bufsize, struct zf_error *err);
+    const struct zf_relay_opts *opts, struct zf_error *err);
 void zf_relay_release(struct zf_relay *r);
 
-/* poll() events wanted on in_fd and out_fd (0: do not poll that fd). */
-void zf_relay_events(const struct zf_relay *r, short *in_ev, short *out_ev);
+/* poll() events wanted on in_fd and out_fd (0: leave that fd out). */
+void zf_relay_events(struct zf_relay *r, uint64_t now_ns, short *in_ev,
+    short *out_ev);
+
+/* Nanoseconds until the rate limit lets more out (UINT64_MAX: no timer). */
+uint64_t zf_relay_wait_ns(struct zf_relay *r, uint64_t now_ns);
 
 /*
- * Reads and writes as much as possible without blocking.  Returns the new
- * state; on ZF_RELAY_FAILED err says why.
+ * Moves as much as possible without blocking.  Returns the new state; on
+ * ZF_RELAY_FAILED err says why.
  */
-enum zf_relay_state zf_relay_pump(struct zf_relay *r, struct zf_error *err);
+enum zf_relay_state zf_relay_pump(struct zf_relay *r, uint64_t now_ns,
+    struct zf_error *err);
+
+/* Stream bytes (uncompressed) and wire bytes (compressed) moved so far. */
+uint64_t zf_relay_stream_bytes(const struct zf_relay *r);
+uint64_t zf_relay_wire_bytes(const struct zf_relay *r);
 
 #endif

@@ -240,7 +240,19 @@ zf_child_start(struct zf_child *c, char *const *argv, struct zf_error *err)
 	} else if ((out[1] = open_null(O_WRONLY)) < 0) {
 		goto sysfail;
 	}
-	if (!make_pipe(errp) || !make_pipe(notify))
+	/* the stream pipes are sized before a byte flows (zfs-facts 4.7) */
+	if (c->stdin_mode == ZF_IO_PIPE)
+		fcntl(in[1], F_SETPIPE_SZ, ZF_PIPE_SIZE);
+	if (c->stdout_mode == ZF_IO_PIPE)
+		fcntl(out[0], F_SETPIPE_SZ, ZF_PIPE_SIZE);
+	if (c->stderr_inherit) {
+		errp[1] = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (errp[1] < 0)
+			goto sysfail;
+	} else if (!make_pipe(errp)) {
+		goto sysfail;
+	}
+	if (!make_pipe(notify))
 		goto sysfail;
 
 	pid = fork();
@@ -275,7 +287,8 @@ zf_child_start(struct zf_child *c, char *const *argv, struct zf_error *err)
 	out[0] = -1;
 	c->err_fd = errp[0];
 	errp[0] = -1;
-	set_nonblock(c->err_fd);
+	if (c->err_fd >= 0)
+		set_nonblock(c->err_fd);
 	goto out;
 
 sysfail:
@@ -367,9 +380,8 @@ zf_child_ok(const struct zf_child *c)
 	return c->reaped && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
 }
 
-/* Waits up to ms for the child to exit; true when it has been reaped. */
-static bool
-wait_ms(struct zf_child *c, unsigned ms)
+bool
+zf_child_wait_ms(struct zf_child *c, unsigned ms)
 {
 	uint64_t deadline = zf_now_ns() + (uint64_t)ms * 1000000u;
 
@@ -394,18 +406,40 @@ wait_ms(struct zf_child *c, unsigned ms)
 }
 
 void
-zf_child_release(struct zf_child *c, unsigned grace_ms)
+zf_children_release(struct zf_child *const *cs, size_t n, unsigned grace_ms)
 {
-	zf_child_close_fd(&c->in_fd);
-	zf_child_close_fd(&c->out_fd);
-	if (c->started && !c->reaped) {
-		zf_child_kill(c, SIGTERM);
-		if (!wait_ms(c, grace_ms)) {
+	uint64_t deadline = zf_now_ns() + (uint64_t)grace_ms * 1000000u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (cs[i] == NULL)
+			continue;
+		zf_child_close_fd(&cs[i]->in_fd);
+		zf_child_close_fd(&cs[i]->out_fd);
+		if (cs[i]->started && !cs[i]->reaped)
+			zf_child_kill(cs[i], SIGTERM);
+	}
+	for (i = 0; i < n; i++) {
+		struct zf_child *c = cs[i];
+		uint64_t now = zf_now_ns();
+
+		if (c == NULL)
+			continue;
+		if (c->started && !c->reaped &&
+		    !zf_child_wait_ms(c,
+		        now < deadline ? (unsigned)((deadline - now) / 1000000u)
+		                       : 0)) {
 			zf_child_kill(c, SIGKILL);
 			zf_child_wait(c, true);
 		}
+		zf_child_close_fd(&c->err_fd);
+		zf_child_close_fd(&c->pidfd);
+		zf_buf_release(&c->errbuf);
 	}
-	zf_child_close_fd(&c->err_fd);
-	zf_child_close_fd(&c->pidfd);
-	zf_buf_release(&c->errbuf);
+}
+
+void
+zf_child_release(struct zf_child *c, unsigned grace_ms)
+{
+	zf_children_release(&c, 1, grace_ms);
 }

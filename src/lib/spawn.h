@@ -35,6 +35,9 @@ enum zf_io_mode {
 	             zf_child_start(), even on error) */
 };
 
+/* Size of the stream pipes (F_SETPIPE_SZ, set before any data flows). */
+#define ZF_PIPE_SIZE (1024 * 1024)
+
 /* Bound on a child's captured stderr. */
 #define ZF_STDERR_MAX (16 * 1024)
 
@@ -45,6 +48,7 @@ struct zf_child {
 	enum zf_io_mode stdout_mode;
 	int stdin_fd; /* with ZF_IO_FD */
 	int stdout_fd; /* with ZF_IO_FD */
+	bool stderr_inherit; /* the child writes to our stderr (no errbuf) */
 
 	pid_t pid; /* 0 before start and after reaping */
 	int pidfd; /* readable when the child exits; -1 if unsupported */
@@ -79,6 +83,9 @@ void zf_child_kill(struct zf_child *c, int sig);
  */
 bool zf_child_wait(struct zf_child *c, bool block);
 
+/* zf_child_wait() for at most ms milliseconds; true once reaped. */
+bool zf_child_wait_ms(struct zf_child *c, unsigned ms);
+
 /* Reads what is available from err_fd into errbuf; false at EOF/error. */
 bool zf_child_drain_stderr(struct zf_child *c);
 
@@ -97,8 +104,15 @@ bool zf_child_ok(const struct zf_child *c);
 /*
  * Stops a child that still runs: SIGTERM to its group, up to grace_ms for
  * it to exit, then SIGKILL; reaps it; closes its fds; frees errbuf.
- * Safe on a child that was never started.
+ * Safe on a child that was never started or already released.
  */
 void zf_child_release(struct zf_child *c, unsigned grace_ms);
+
+/*
+ * zf_child_release() for n children at once (NULL entries are skipped):
+ * SIGTERM to all, one shared grace period, then SIGKILL to what is left.
+ */
+void zf_children_release(struct zf_child *const *cs, size_t n,
+    unsigned grace_ms);
 
 #endif

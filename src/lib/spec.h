@@ -31,7 +31,22 @@ struct zf_spec {
 	struct zf_ssh_spec ssh;
 	char *zfs_program; /* local zfs */
 	char *remote_zfs; /* zfs on a remote side */
+	char *remote_zferry; /* zferry on a remote side */
+	bool remote_zferry_given; /* named by the caller, not looked for */
+	enum zf_compress_alg compress;
+	int compress_level;
+	uint64_t bwlimit;
+	uint64_t buffer_size;
+	uint64_t timeout_ms;
+	uint64_t stall_timeout_ms;
+	uint64_t progress_interval_ms;
+	bool estimate;
 };
+
+/* Bounds on the engine settings. */
+#define ZF_BUFFER_MAX (1ull << 32) /* 4 GiB */
+#define ZF_BWLIMIT_MIN 1024ull /* 1 KiB/s */
+#define ZF_TIMEOUT_MAX (366ull * 86400000) /* a year, in ms */
 
 /*
  * Checks cfg and fills spec with owned copies.  The key and known_hosts

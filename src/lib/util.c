@@ -22,10 +22,13 @@ buf_grow(struct zf_buf *b, size_t need)
 
 	if (need <= b->cap)
 		return ZF_OK;
+	/* need counts the NUL; written so that max == SIZE_MAX cannot wrap */
+	if (need - 1 > b->max)
+		return ZF_E_NOMEM;
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	if (cap > b->max + 1)
+	if (cap - 1 > b->max)
 		cap = b->max + 1;
 	p = realloc(b->data, cap);
 	if (p == NULL)

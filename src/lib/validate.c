@@ -45,7 +45,7 @@ kind_str(unsigned kinds)
 	case ZF_NAME_FS | ZF_NAME_SNAPSHOT:
 		return "dataset or snapshot";
 	default:
-		return "name";
+		return "ZFS";
 	}
 }
 
@@ -61,11 +61,10 @@ static enum zf_status
 bad_char(struct zf_error *err, const char *what, unsigned kinds,
     const char *name, char c)
 {
-	char esc[8];
 	char why[48];
 
-	zf_escape(esc, sizeof(esc), &c, 1);
-	snprintf(why, sizeof(why), "invalid character '%s'", esc);
+	/* raw: zf_fail_input() escapes the whole message once */
+	snprintf(why, sizeof(why), "invalid character '%c'", c);
 	return name_fail(err, what, kinds, name, why);
 }
 
@@ -198,12 +197,9 @@ zf_check_prop_name(const char *what, const char *name, struct zf_error *err)
 
 		if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '_' ||
 		        c == '-' || c == '.' || c == ':')) {
-			char esc[8];
-
-			zf_escape(esc, sizeof(esc), &c, 1);
 			return zf_fail_input(err,
-			    "%s: invalid property name '%s': invalid character '%s'",
-			    what, name, esc);
+			    "%s: invalid property name '%s': invalid character '%c'",
+			    what, name, c);
 		}
 	}
 	return ZF_OK;
@@ -228,10 +224,10 @@ zf_check_prop_assign(const char *what, const char *assign, struct zf_error *err)
 	name[n] = '\0';
 	if (zf_check_prop_name(what, name, err) != ZF_OK)
 		return ZF_E_INVALID;
-	if (strlen(eq + 1) > ZF_PROP_VALUE_MAX)
+	if (strlen(eq + 1) >= ZF_PROP_VALUE_MAX)
 		return zf_fail_input(err,
 		    "%s: value of property '%s' is longer than %d bytes", what,
-		    name, ZF_PROP_VALUE_MAX);
+		    name, ZF_PROP_VALUE_MAX - 1);
 	return ZF_OK;
 }
 
@@ -287,12 +283,9 @@ zf_check_host(const char *what, const char *host, struct zf_error *err)
 		    host);
 	for (p = host; *p != '\0'; p++) {
 		if (!is_alnum(*p) && *p != '.' && *p != '-' && *p != '_') {
-			char esc[8];
-
-			zf_escape(esc, sizeof(esc), p, 1);
 			return zf_fail_input(err,
-			    "%s: invalid host name '%s': invalid character '%s'",
-			    what, host, esc);
+			    "%s: invalid host name '%s': invalid character '%c'",
+			    what, host, *p);
 		}
 	}
 	return ZF_OK;
@@ -319,14 +312,9 @@ zf_check_user(const char *what, const char *user, struct zf_error *err)
 			continue;
 		if (*p == '$' && p[1] == '\0' && p != user)
 			continue;
-		{
-			char esc[8];
-
-			zf_escape(esc, sizeof(esc), p, 1);
-			return zf_fail_input(err,
-			    "%s: invalid user name '%s': invalid character '%s'",
-			    what, user, esc);
-		}
+		return zf_fail_input(err,
+		    "%s: invalid user name '%s': invalid character '%c'", what,
+		    user, *p);
 	}
 	return ZF_OK;
 }
@@ -655,30 +643,31 @@ struct unit {
 	uint64_t mult;
 };
 
+/* shown: the input as the user wrote it, for messages */
 static enum zf_status
-parse_with_units(const char *what, const char *s, const struct unit *units,
-    size_t nunits, uint64_t min, uint64_t max, uint64_t *out,
-    struct zf_error *err)
+parse_with_units(const char *what, const char *s, const char *shown,
+    const struct unit *units, size_t nunits, uint64_t min, uint64_t max,
+    uint64_t *out, struct zf_error *err)
 {
 	const char *end;
 	uint64_t v;
 	size_t i;
 
 	if (s == NULL || !parse_digits(s, &v, &end))
-		return range_fail(err, what, s == NULL ? "" : s,
+		return range_fail(err, what, s == NULL ? "" : shown,
 		    s != NULL && is_digit(*s) ? "too large" : "not a number");
 	for (i = 0; i < nunits; i++) {
 		if (strcmp(end, units[i].name) != 0)
 			continue;
 		if (units[i].mult != 0 && v > UINT64_MAX / units[i].mult)
-			return range_fail(err, what, s, "too large");
+			return range_fail(err, what, shown, "too large");
 		v *= units[i].mult;
-		if (check_range(what, s, v, min, max, err) != ZF_OK)
+		if (check_range(what, shown, v, min, max, err) != ZF_OK)
 			return ZF_E_INVALID;
 		*out = v;
 		return ZF_OK;
 	}
-	return range_fail(err, what, s, "unknown unit");
+	return range_fail(err, what, shown, "unknown unit");
 }
 
 #define KIB 1024ull
@@ -704,8 +693,8 @@ enum zf_status
 zf_parse_size(const char *what, const char *s, uint64_t min, uint64_t max,
     uint64_t *out, struct zf_error *err)
 {
-	return parse_with_units(what, s, size_units, ZF_ARRAY_SIZE(size_units),
-	    min, max, out, err);
+	return parse_with_units(what, s, s, size_units,
+	    ZF_ARRAY_SIZE(size_units), min, max, out, err);
 }
 
 enum zf_status
@@ -718,13 +707,12 @@ zf_parse_rate(const char *what, const char *s, uint64_t min, uint64_t max,
 	if (s == NULL)
 		return range_fail(err, what, "", "not a number");
 	n = strlen(s);
+	/* "10M/s": the error, if any, is about the number (and names s) */
 	if (n > 2 && n < sizeof(tmp) && strcmp(s + n - 2, "/s") == 0) {
 		memcpy(tmp, s, n - 2);
 		tmp[n - 2] = '\0';
-		if (parse_with_units(what, tmp, size_units,
-		        ZF_ARRAY_SIZE(size_units), min, max, out,
-		        NULL) == ZF_OK)
-			return ZF_OK;
+		return parse_with_units(what, tmp, s, size_units,
+		    ZF_ARRAY_SIZE(size_units), min, max, out, err);
 	}
 	return zf_parse_size(what, s, min, max, out, err);
 }
@@ -743,6 +731,48 @@ enum zf_status
 zf_parse_duration(const char *what, const char *s, uint64_t min_ms,
     uint64_t max_ms, uint64_t *out_ms, struct zf_error *err)
 {
-	return parse_with_units(what, s, time_units, ZF_ARRAY_SIZE(time_units),
-	    min_ms, max_ms, out_ms, err);
+	return parse_with_units(what, s, s, time_units,
+	    ZF_ARRAY_SIZE(time_units), min_ms, max_ms, out_ms, err);
+}
+
+enum zf_status
+zf_parse_compress(const char *what, const char *s, enum zf_compress_alg *alg,
+    int *level, struct zf_error *err)
+{
+	static const struct {
+		const char *name;
+		enum zf_compress_alg alg;
+		uint64_t max;
+	} algs[] = {
+	    {"zstd", ZF_COMPRESS_ZSTD, 19},
+	    {"lz4", ZF_COMPRESS_LZ4, 12},
+	    {"none", ZF_COMPRESS_NONE, 0},
+	    {"auto", ZF_COMPRESS_AUTO, 0},
+	};
+	const char *colon;
+	size_t n, i;
+	uint64_t v;
+
+	if (s == NULL)
+		return zf_fail_input(err, "%s: missing algorithm", what);
+	colon = strchr(s, ':');
+	n = colon != NULL ? (size_t)(colon - s) : strlen(s);
+	for (i = 0; i < ZF_ARRAY_SIZE(algs); i++) {
+		if (strlen(algs[i].name) != n || memcmp(s, algs[i].name, n))
+			continue;
+		*alg = algs[i].alg;
+		*level = 0;
+		if (colon == NULL)
+			return ZF_OK;
+		if (algs[i].max == 0)
+			return zf_fail_input(err, "%s: '%s' takes no level",
+			    what, algs[i].name);
+		if (zf_parse_u64(what, colon + 1, 1, algs[i].max, &v, err))
+			return ZF_E_INVALID;
+		*level = (int)v;
+		return ZF_OK;
+	}
+	return zf_fail_input(err,
+	    "%s: unknown algorithm '%s' (zstd[:LEVEL], lz4[:LEVEL], none, auto)",
+	    what, s);
 }

@@ -17,7 +17,10 @@
 #define ZF_HOST_MAX 256
 #define ZF_USER_MAX 256
 #define ZF_PROP_NAME_MAX 256
-/* ZAP_MAXVALUELEN: zfs refuses longer property values */
+/*
+ * ZAP_MAXVALUELEN: zfs refuses values of this length or longer
+ * (zfs_ioctl.c zfs_check_userprops: strlen >= ZAP_MAXVALUELEN is E2BIG)
+ */
 #define ZF_PROP_VALUE_MAX 8192
 
 /*
@@ -37,9 +40,9 @@ enum zf_status zf_check_short_name(const char *what, const char *name,
 
 /*
  * Property names: native ([a-z0-9_]) or user properties ("module:name" of
- * [a-z0-9:._-]), starting with a letter.  Values (zf_check_prop_value) may
- * hold anything but NUL, up to ZF_PROP_VALUE_MAX bytes: the remote command
- * quoting carries them intact.
+ * [a-z0-9:._-]), starting with a letter.  Values (zf_check_prop_assign)
+ * may hold anything but NUL and must be shorter than ZF_PROP_VALUE_MAX
+ * bytes: the remote command quoting carries them intact.
  */
 enum zf_status zf_check_prop_name(const char *what, const char *name,
     struct zf_error *err);
@@ -73,22 +76,5 @@ enum zf_status zf_check_ssh_option(const char *opt, char *canon,
 /* --ssh-cipher: a comma-separated cipher list as ssh -c takes it. */
 enum zf_status zf_check_cipher_list(const char *what, const char *list,
     struct zf_error *err);
-
-/*
- * Bounded number parsing.  zf_parse_u64: plain decimal in [min, max].
- * zf_parse_size: decimal with an optional binary unit k, M, G, T (also
- * KiB, MiB, ...; B for bytes), e.g. "64M"; zf_parse_rate the same, with an
- * optional "/s".  zf_parse_duration: decimal with ms, s, m, h or d (plain
- * numbers are seconds), result in milliseconds.  Overflow and trailing
- * garbage are refused.
- */
-enum zf_status zf_parse_u64(const char *what, const char *s, uint64_t min,
-    uint64_t max, uint64_t *out, struct zf_error *err);
-enum zf_status zf_parse_size(const char *what, const char *s, uint64_t min,
-    uint64_t max, uint64_t *out, struct zf_error *err);
-enum zf_status zf_parse_rate(const char *what, const char *s, uint64_t min,
-    uint64_t max, uint64_t *out, struct zf_error *err);
-enum zf_status zf_parse_duration(const char *what, const char *s,
-    uint64_t min_ms, uint64_t max_ms, uint64_t *out_ms, struct zf_error *err);
 
 #endif

@@ -23,8 +23,8 @@ line_opts(const char *p, const char *end)
 		        p[-1] == '\t' || p[-1] == '|' || p[-1] == '('))
 			continue;
 		q = p + 1;
-		if (q < end && *q == '[') { /* -[iI] */
-			for (q++; q < end && is_letter(*q); q++)
+		if (q < end && *q == '[') { /* -[iI], OpenZFS 2.1: -[i|I] */
+			for (q++; q < end && (is_letter(*q) || *q == '|'); q++)
 				set |= zf_opt_bit(*q);
 			p = q;
 			continue;
@@ -42,7 +42,7 @@ zf_optset
 zf_parse_usage_opts(const char *text, size_t len, const char *cmd)
 {
 	const char *p = text, *end = text + len, *eol, *w;
-	size_t cl = strlen(cmd);
+	size_t cl = strlen(cmd), indent = 0;
 	bool in_cmd = false;
 	zf_optset set = 0;
 
@@ -61,10 +61,13 @@ zf_parse_usage_opts(const char *text, size_t len, const char *cmd)
 		    memcmp(w, cmd, cl) == 0 &&
 		    (w + cl == eol || w[cl] == ' ' || w[cl] == '\t')) {
 			in_cmd = true;
+			indent = (size_t)(w - p);
 			set |= line_opts(w + cl, eol);
-		} else if (in_cmd && w > p && w < eol) {
-			/* an indented continuation of the command's usage */
+		} else if (in_cmd && w < eol && (size_t)(w - p) > indent) {
+			/* a continuation, indented deeper than the command */
 			set |= line_opts(w, eol);
+		} else if (w < eol) {
+			in_cmd = false; /* another command's line */
 		}
 		if (eol == end)
 			break;
@@ -202,20 +205,143 @@ zf_stderr_line(char *dst, size_t dstsz, const char *text, size_t len)
 			pending_sep = o > 0;
 			continue;
 		}
+		/* leading blanks of a line add nothing */
+		if ((c == ' ' || c == '\t') && (o == 0 || pending_sep))
+			continue;
 		if (pending_sep) {
+			/* trailing blanks too (a non-blank keeps o > 0) */
+			while (dst[o - 1] == ' ' || dst[o - 1] == '\t')
+				o--;
 			if (o + 3 >= dstsz)
 				break;
 			memcpy(dst + o, "; ", 2);
 			o += 2;
 			pending_sep = false;
 		}
-		/* leading blanks of a continuation line add nothing */
-		if ((c == ' ' || c == '\t') && o >= 2 && dst[o - 1] == ' ' &&
-		    dst[o - 2] == ';')
-			continue;
 		dst[o++] = c;
 	}
 	while (o > 0 && (dst[o - 1] == ' ' || dst[o - 1] == '\t'))
 		o--;
 	dst[o] = '\0';
+}
+
+/* Parses a decimal uint64 at p (up to end); false on overflow or no digit. */
+static bool
+parse_u64(const char *p, const char *end, uint64_t *out, const char **next)
+{
+	uint64_t v = 0;
+	const char *s = p;
+
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (p == s)
+		return false;
+	*out = v;
+	*next = p;
+	return true;
+}
+
+/* The last tab-separated field of a line, as a number. */
+static bool
+last_field_u64(const char *line, const char *eol, uint64_t *v)
+{
+	const char *p = eol, *next;
+
+	while (p > line && p[-1] != '\t')
+		p--;
+	if (p == line)
+		return false;
+	return parse_u64(p, eol, v, &next) && next == eol;
+}
+
+static bool
+starts(const char *p, const char *eol, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(eol - p) > n && memcmp(p, word, n) == 0 && p[n] == '\t';
+}
+
+uint64_t
+zf_parse_estimate(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *eol, *le;
+	uint64_t size = UINT64_MAX, sum = 0, v;
+	bool have_sum = false, sum_overflow = false;
+
+	for (; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		le = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+		if (starts(p, le, "size")) {
+			if (last_field_u64(p, le, &v))
+				size = v;
+		} else if (starts(p, le, "full") ||
+		    starts(p, le, "incremental")) {
+			if (last_field_u64(p, le, &v)) {
+				if (v > UINT64_MAX - sum)
+					sum_overflow = true;
+				else
+					sum += v;
+				have_sum = true;
+			}
+		}
+		if (eol == end)
+			break;
+	}
+	if (size == UINT64_MAX && have_sum && !sum_overflow)
+		size = sum;
+	if (size != UINT64_MAX && size > (1ull << 63))
+		size = UINT64_MAX;
+	return size;
+}
+
+bool
+zf_parse_progress_line(const char *line, size_t len, uint64_t *bytes,
+    char *snap, size_t snapsz)
+{
+	const char *end = line + len, *p, *next, *f[4];
+	size_t nf = 0, n;
+	uint64_t v;
+
+	if (len > 0 && end[-1] == '\n')
+		end--;
+	/* HH:MM:SS */
+	if (end - line < 10 || line[2] != ':' || line[5] != ':' ||
+	    line[8] != '\t')
+		return false;
+	for (p = line; p < line + 8; p++)
+		if (p != line + 2 && p != line + 5 && !(*p >= '0' && *p <= '9'))
+			return false;
+	for (p = line + 9; p <= end && nf < 4; p = next + 1) {
+		next = memchr(p, '\t', (size_t)(end - p));
+		if (next == NULL)
+			next = end;
+		f[nf++] = p;
+		if (next == end)
+			break;
+	}
+	if (nf < 2 || nf > 3 || !parse_u64(f[0], end, &v, &next) ||
+	    next >= end || *next != '\t')
+		return false;
+	if (nf == 3) {
+		uint64_t blocks;
+
+		if (!parse_u64(f[1], end, &blocks, &next) || next >= end ||
+		    *next != '\t')
+			return false;
+	}
+	n = (size_t)(end - f[nf - 1]);
+	if (n == 0 || n >= snapsz || memchr(f[nf - 1], '\t', n) != NULL)
+		return false;
+	memcpy(snap, f[nf - 1], n);
+	snap[n] = '\0';
+	*bytes = v;
+	return true;
 }

@@ -36,6 +36,24 @@ zf_opt_has(zf_optset set, char c)
  */
 zf_optset zf_parse_usage_opts(const char *text, size_t len, const char *cmd);
 
+/*
+ * Reads the estimate of "zfs send -nvP" (both its stdout and stderr may be
+ * passed, concatenated): the last "size\t<n>" line, or else the sum of the
+ * last field of the "full\t..." and "incremental\t..." lines.  A value
+ * above 2^63 is OpenZFS's known underflow of resume estimates and reads
+ * as unknown.  Returns the byte count or UINT64_MAX when unknown.
+ */
+uint64_t zf_parse_estimate(const char *text, size_t len);
+
+/*
+ * Reads one progress line of "zfs send -vP" ("HH:MM:SS\t<bytes>\t<snap>",
+ * or with a blocks column "HH:MM:SS\t<bytes>\t<blocks>\t<snap>").  On
+ * success *bytes is the byte count and snap (size snapsz) the snapshot.
+ * Returns false for any other line.
+ */
+bool zf_parse_progress_line(const char *line, size_t len, uint64_t *bytes,
+    char *snap, size_t snapsz);
+
 /* How a failed stage's stderr reads. */
 struct zf_verdict {
 	enum zf_stage stage; /* ZF_STAGE_SSH when ssh itself failed */

@@ -8,9 +8,10 @@
 fake=$T_DIR/stuck-zfs
 cat >"$fake" <<'FAKE'
 #!/bin/sh
-case $1 in
-send) exec yes zferry-signal-test ;;
-receive) exec sleep 600 ;;
+case "$1 $2" in
+"send -n") echo "invalid option 'n'" >&2; echo "usage:" >&2; exit 2 ;;
+send*) exec yes zferry-signal-test ;;
+receive*) exec sleep 600 ;;
 *) echo "usage:" >&2; exit 2 ;;
 esac
 FAKE

@@ -38,8 +38,13 @@ fake_zfs(char *path, size_t n, const char *name, const char *send_body,
 	snprintf(path, n, "%s/%s", tmpdir, name);
 	f = fopen(path, "w");
 	assert_non_null(f);
+	/* "send -n -v -P": an estimate of 3000000 bytes */
 	fprintf(f,
 	    "#!/bin/sh\n"
+	    "if [ \"$1 $2\" = 'send -n' ]; then\n"
+	    "  printf 'full\\tpool/a@s1\\t3000000\\nsize\\t3000000\\n'\n"
+	    "  exit 0\n"
+	    "fi\n"
 	    "case \"$1\" in\n"
 	    "send) %s ;;\n"
 	    "receive) %s ;;\n"
@@ -55,6 +60,8 @@ struct run_result {
 	struct zf_error err;
 	uint64_t done_bytes;
 	int events_done;
+	uint64_t start_estimate;
+	uint64_t max_progress_bytes;
 };
 
 static void
@@ -66,6 +73,10 @@ on_event(const struct zf_event *ev, void *arg)
 		res->done_bytes = ev->bytes;
 		res->events_done++;
 	}
+	if (ev->type == ZF_EV_START)
+		res->start_estimate = ev->estimated_bytes;
+	if (ev->type == ZF_EV_PROGRESS && ev->bytes > res->max_progress_bytes)
+		res->max_progress_bytes = ev->bytes;
 }
 
 static struct zf_job *g_cancel_job;
@@ -134,6 +145,9 @@ test_success_counts_every_byte(void **state)
 	assert_int_equal(res.r, ZF_OK);
 	assert_int_equal(res.events_done, 1);
 	assert_int_equal(res.done_bytes, 3000000);
+	/* the estimate comes from "zfs send -n -v -P" */
+	assert_int_equal(res.start_estimate, 3000000);
+	assert_true(res.max_progress_bytes <= 3000000);
 	assert_int_equal(stat(out, &st), 0);
 	assert_int_equal(st.st_size, 3000000);
 }
