@@ -269,15 +269,60 @@ zf_cmd_probe(struct zf_argv *a, const struct zf_spec *s,
 	return r;
 }
 
+static bool
+plain_word(const char *w)
+{
+	const char *p;
+
+	if (*w == '\0')
+		return false;
+	for (p = w; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		        (*p >= '0' && *p <= '9') || strchr("@%+=:,./_-", *p)))
+			return false;
+	return true;
+}
+
+/* For people: words quoted only when they need it, one line, escaped. */
+static enum zf_status
+describe_words(struct zf_buf *b, const char *const *argv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *one[] = {argv[i], NULL};
+		enum zf_status r = ZF_OK;
+
+		if (i > 0)
+			r = zf_buf_add(b, " ", 1);
+		if (r == ZF_OK)
+			r = plain_word(argv[i]) ? zf_buf_adds(b, argv[i])
+			                        : zf_sh_quote(b, one, NULL);
+		if (r != ZF_OK)
+			return r;
+	}
+	return ZF_OK;
+}
+
 void
 zf_cmd_describe(char *dst, size_t dstsz, const char *const *argv)
 {
 	struct zf_buf b = ZF_BUF_INIT(16 * 1024);
+	size_t n = zf_strv_len(argv);
+	enum zf_status r;
+	bool ssh = n >= 3 && strcmp(argv[n - 3], "--") == 0 &&
+	    strstr(argv[0], "ssh") != NULL;
 
-	if (zf_sh_quote(&b, argv, NULL) != ZF_OK || b.data == NULL) {
+	/*
+	 * An ssh command ends with the remote command line, already quoted
+	 * for the remote shell: show it as it is, after "remote:".
+	 */
+	r = describe_words(&b, argv, ssh ? n - 1 : n);
+	if (r == ZF_OK && ssh && zf_buf_adds(&b, " remote: ") == ZF_OK)
+		r = zf_buf_adds(&b, argv[n - 1]);
+	if (r != ZF_OK || b.data == NULL)
 		zf_escape(dst, dstsz, "(command too long)", 18);
-	} else {
+	else
 		zf_escape(dst, dstsz, b.data, b.len);
-	}
 	zf_buf_release(&b);
 }

@@ -84,7 +84,11 @@ enum zf_status zf_cmd_probe(struct zf_argv *a, const struct zf_spec *s,
 #include "zferry/pipe.h"
 #define ZF_PIPE_PROBE_REPLY ZF_PIPE_PROTOCOL
 
-/* Joins argv into a one-line, escaped, shell-quoted text for messages. */
+/*
+ * Joins argv into one line for people: words quoted only when they need
+ * it, control characters escaped; an ssh command's last word (the remote
+ * command, already quoted) is shown as it is after " remote: ".
+ */
 void zf_cmd_describe(char *dst, size_t dstsz, const char *const *argv);
 
 #endif

@@ -78,6 +78,17 @@ data_end(struct zf_xfer *x, enum zf_relay_state st)
 	}
 }
 
+/* The child still running once the data is through, for messages. */
+static const char *
+stuck_name(const struct zf_xfer *x)
+{
+	if (x->dst != NULL && !x->dst->reaped)
+		return x->dst->name;
+	if (x->src != NULL && !x->src->reaped)
+		return x->src->name;
+	return "a child";
+}
+
 static int
 poll_timeout_ms(uint64_t wait_ns)
 {
@@ -125,19 +136,30 @@ zf_xfer_run(struct zf_xfer *x, const struct zf_xfer_opts *o,
 		if (!data_done) {
 			zf_relay_events(&x->relay, now, &in_ev, &out_ev);
 			wait = zf_relay_wait_ns(&x->relay, now);
-			if (o->stall_ns) {
-				uint64_t at =
-				    x->relay.last_move_ns + o->stall_ns;
+		}
+		/*
+		 * A stall: no byte moved for stall_ns, or, once the data is
+		 * through, a child that does not exit within stall_ns.
+		 */
+		if (o->stall_ns) {
+			uint64_t at =
+			    (data_done ? x->end_ns : x->relay.last_move_ns) +
+			    o->stall_ns;
 
-				if (now >= at) {
-					x->stalled = true;
+			if (now >= at) {
+				x->stalled = true;
+				if (data_done)
 					return zf_fail(err, ZF_E_TIMEOUT,
-					    "no data moved for %" PRIu64
+					    "the stream ended, but %s did not exit for %" PRIu64
 					    " s (--stall-timeout)",
+					    stuck_name(x),
 					    o->stall_ns / 1000000000u);
-				}
-				wait = min_u64(wait, at - now);
+				return zf_fail(err, ZF_E_TIMEOUT,
+				    "no data moved for %" PRIu64
+				    " s (--stall-timeout)",
+				    o->stall_ns / 1000000000u);
 			}
+			wait = min_u64(wait, at - now);
 		}
 		if (o->timeout_ns) {
 			uint64_t at = x->start_ns + o->timeout_ns;

@@ -69,11 +69,11 @@ if ! env_zfs_running; then
 	T_STARTED_ZFS=yes
 fi
 
-# t_pool NAME: makes pool $T_TAG$NAME on a 160 MiB sparse file and sets
-# $POOL to its name (mounted at /$POOL)
+# t_pool NAME [SIZE]: makes pool $T_TAG$NAME on a sparse file (default
+# 160M) and sets $POOL to its name (mounted at /$POOL)
 t_pool() {
 	POOL=$T_TAG$1
-	env_pool "$POOL" "$T_DIR/$1.img" || t_fail "cannot create pool $POOL"
+	env_pool "$POOL" "$T_DIR/$1.img" "${2:-160M}" || t_fail "cannot create pool $POOL"
 	T_POOLS+=("$POOL")
 }
 
@@ -94,6 +94,33 @@ t_guid() { zfs get -Hp -o value guid "$1"; }
 # t_snaps DATASET: names of its snapshots, one per line
 t_snaps() {
 	zfs list -H -o name -t snapshot -r "$1" | grep -F "$1@" || true
+}
+
+# t_json_field EVENT FIELD: FIELD of the last EVENT line in $OUT (numbers,
+# true/false/null, or a string's raw text)
+t_json_field() {
+	grep "\"event\":\"$1\"" "$OUT" | tail -n 1 |
+	    sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" | tr -d '"'
+}
+
+# t_stream_size SNAP [BASE]: bytes of the zfs send stream
+t_stream_size() {
+	if [ $# -gt 1 ]; then
+		zfs send -i "$2" "$1" | wc -c
+	else
+		zfs send "$1" | wc -c
+	fi
+}
+
+# t_no_proc PATTERN: no process's command line matches PATTERN (pgrep -f)
+t_no_proc() {
+	local end=$((SECONDS + 10))
+
+	# a loop here, not "sh -c pgrep": that shell would match itself
+	while pgrep -f -- "$1" >/dev/null; do
+		[ $SECONDS -lt $end ] || t_fail "a process still runs: $(pgrep -af -- "$1")"
+		sleep 0.05
+	done
 }
 
 # t_run ARGS...: runs zferry; sets RC, OUT (stdout file), ERR (stderr file)

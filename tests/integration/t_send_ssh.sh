@@ -55,6 +55,6 @@ t_ok "--ssh-cipher and --ssh-option"
 # the verbose command line shows the quoted remote command and the '--'
 t_run send -v "${SSH_OPTS[@]}" "$FS@a" "root@127.0.0.1:$DST/verbose"
 t_expect_rc 0 "verbose push"
-t_expect_err "'--' '127.0.0.1'" "verbose push shows -- before the host"
-t_expect_err "'BatchMode=yes'" "verbose push shows BatchMode"
+t_expect_err " -- 127.0.0.1 remote: " "verbose push shows -- before the host"
+t_expect_err "-o BatchMode=yes " "verbose push shows BatchMode"
 t_ok "ssh runs with BatchMode and -- before the host"

@@ -896,11 +896,29 @@ test_describe_is_quoted_escaped_and_bounded(void **state)
 
 	(void)state;
 	zf_cmd_describe(out, sizeof(out), argv);
-	assert_string_equal(out, "'zfs' 'send' 'pool/a b@s\\n' '\\x1b[2J'");
+	assert_string_equal(out, "zfs send 'pool/a b@s\\n' '\\x1b[2J'");
 	memset(small, 'z', sizeof(small));
 	zf_cmd_describe(small, sizeof(small), argv);
 	assert_true(strlen(small) <= sizeof(small) - 1);
-	assert_string_equal(small, "'zfs' 's...");
+	assert_string_equal(small, "zfs send...");
+}
+
+static void
+test_describe_shows_the_remote_command_of_ssh_once_quoted(void **state)
+{
+	static const char *const argv[] = {"/usr/bin/ssh", "-o",
+	    "BatchMode=yes", "--", "host", "'zfs' 'receive' 'p/a b'", NULL};
+	static const char *const empty[] = {"printf", "", "a'b", NULL};
+	char out[256];
+
+	(void)state;
+	zf_cmd_describe(out, sizeof(out), argv);
+	assert_string_equal(out,
+	    "/usr/bin/ssh -o BatchMode=yes -- host "
+	    "remote: 'zfs' 'receive' 'p/a b'");
+	zf_cmd_describe(out, sizeof(out), empty);
+	/* zf_escape doubles the backslash: never ambiguous on a terminal */
+	assert_string_equal(out, "printf '' 'a'\\\\''b'");
 }
 
 int
@@ -934,6 +952,8 @@ main(void)
 	    cmocka_unit_test(test_sh_round_trip_every_byte),
 	    cmocka_unit_test(test_sh_round_trip_pseudo_random_words),
 	    cmocka_unit_test(test_describe_is_quoted_escaped_and_bounded),
+	    cmocka_unit_test(
+	        test_describe_shows_the_remote_command_of_ssh_once_quoted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
