@@ -22,46 +22,13 @@
 
 #include "zferry/config.h"
 #include "zferry/error.h"
+#include "zferry/event.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct zf_job;
-
-/* Unknown sizes and times are reported as this value. */
-#define ZF_UNKNOWN UINT64_MAX
-
-enum zf_event_type {
-	ZF_EV_START, /* source, target, estimated_bytes */
-	ZF_EV_COMMAND, /* stage, text: a command about to run */
-	ZF_EV_PROGRESS, /* bytes, wire_bytes, rate, eta */
-	ZF_EV_WARNING, /* text: something the user should know */
-	ZF_EV_NOTE, /* text: a decision zferry made (for --verbose) */
-	ZF_EV_DONE, /* bytes, wire_bytes, elapsed_ns */
-	ZF_EV_ERROR, /* error */
-};
-
-struct zf_event {
-	enum zf_event_type type;
-	const char *source; /* "[user@host:]pool/fs@snap" */
-	const char *target;
-	enum zf_stage stage;
-	const char *text; /* one line, control characters escaped */
-	uint64_t estimated_bytes; /* ZF_UNKNOWN when unknown */
-	uint64_t bytes; /* stream bytes relayed */
-	uint64_t wire_bytes; /* bytes sent towards the receiver */
-	uint64_t bytes_per_second; /* over a sliding window */
-	uint64_t eta_seconds; /* ZF_UNKNOWN when unknown */
-	uint64_t elapsed_ns;
-	const struct zf_error *error; /* ZF_EV_ERROR */
-};
-
-/*
- * Called on the thread running zf_job_run(), never from a signal handler.
- * The event and its strings are valid only during the call.
- */
-typedef void (*zf_event_fn)(const struct zf_event *ev, void *arg);
 
 /*
  * Checks cfg (every field, as untrusted input) and makes a job that owns

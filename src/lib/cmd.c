@@ -73,6 +73,21 @@ zf_cmd_zfs_send(struct zf_argv *a, const struct zf_spec *s, const char *zfs)
 }
 
 void
+zf_cmd_zfs_send_token(struct zf_argv *a, const char *zfs, const char *token,
+    bool estimate)
+{
+	zf_argv_push(a, zfs);
+	zf_argv_push(a, "send");
+	if (estimate) {
+		zf_argv_push(a, "-n");
+		zf_argv_push(a, "-v");
+		zf_argv_push(a, "-P");
+	}
+	zf_argv_push(a, "-t");
+	zf_argv_push(a, token);
+}
+
+void
 zf_cmd_zfs_send_estimate(struct zf_argv *a, const struct zf_spec *s,
     const char *zfs)
 {
@@ -250,6 +265,7 @@ zf_cmd_probe(struct zf_argv *a, const struct zf_spec *s,
 {
 	const char *zferry[] = {s->remote_zferry, "pipe", "--probe", NULL};
 	const char *cv[] = {"command", "-v", NULL, NULL};
+	/* cmd NULL: "zfs" alone, whose usage lists every subcommand */
 	const char *zfs[] = {"env", "LC_ALL=C", s->remote_zfs, cmd, NULL};
 	static const char *const tools[] = {"zstd", "lz4"};
 	struct zf_buf b = ZF_BUF_INIT(ZF_REMOTE_CMD_MAX);

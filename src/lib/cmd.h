@@ -27,6 +27,9 @@ void zf_cmd_zfs_send(struct zf_argv *a, const struct zf_spec *s,
 /* zfs send -n -v -P [flags] [-i|-I base] snapshot: the size estimate */
 void zf_cmd_zfs_send_estimate(struct zf_argv *a, const struct zf_spec *s,
     const char *zfs);
+/* zfs send -t token (-n -v -P with estimate): resuming */
+void zf_cmd_zfs_send_token(struct zf_argv *a, const char *zfs,
+    const char *token, bool estimate);
 /* zfs receive [flags] [-o p=v]... [-x p]... target */
 void zf_cmd_zfs_recv(struct zf_argv *a, const struct zf_spec *s,
     const char *zfs);
@@ -76,7 +79,8 @@ enum zf_status zf_cmd_on(struct zf_argv *a, const struct zf_spec *s,
  * The ssh argv that asks a remote host, in one connection, what it has:
  * "zferry pipe --probe" (prints ZF_PIPE_PROTOCOL when a usable zferry
  * is there), "command -v" of zstd and lz4 (their paths on stdout), and
- * the usage text of "zfs CMD" (on stderr).
+ * the usage text of "zfs CMD" (on stderr; cmd NULL: of "zfs" alone, which
+ * lists every subcommand).
  */
 enum zf_status zf_cmd_probe(struct zf_argv *a, const struct zf_spec *s,
     const struct zf_location *loc, const char *cmd, struct zf_error *err);
