@@ -89,7 +89,7 @@ zf_pipe_run(struct zf_pipe_config *c, struct zf_error *err)
 	}
 	zf_xfer_stop(&x, GRACE_MS);
 	if (r == ZF_OK && child.started && !zf_child_ok(&child)) {
-		zf_fail(err, ZF_E_CHILD, "'%s' failed (exit %d)", child.argv0,
+		zf_fail(err, ZF_E_CHILD, "'%s' failed (exit %d)", c->argv[0],
 		    zf_child_code(&child));
 		if (err != NULL)
 			err->child_status = zf_child_code(&child);

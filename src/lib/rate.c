@@ -21,13 +21,14 @@ zf_bucket_init(struct zf_bucket *b, uint64_t rate, uint64_t burst,
 static void
 refill(struct zf_bucket *b, uint64_t now_ns)
 {
-	unsigned __int128 cap = (unsigned __int128)b->burst * NS;
+	unsigned __int128 cap = (unsigned __int128)b->burst * NS, add;
 
-	if (now_ns > b->last_ns) {
-		b->tokens += (unsigned __int128)(now_ns - b->last_ns) * b->rate;
-		if (b->tokens > cap)
-			b->tokens = cap;
-	}
+	/* a stale now must not credit the same interval twice */
+	if (now_ns <= b->last_ns)
+		return;
+	/* compared before adding: tokens + add can pass 2^128 */
+	add = (unsigned __int128)(now_ns - b->last_ns) * b->rate;
+	b->tokens = add >= cap - b->tokens ? cap : b->tokens + add;
 	b->last_ns = now_ns;
 }
 
@@ -63,7 +64,8 @@ zf_bucket_wait_ns(struct zf_bucket *b, uint64_t want, uint64_t now_ns)
 	need = (unsigned __int128)want * NS;
 	if (b->tokens >= need)
 		return 0;
-	return (uint64_t)((need - b->tokens + b->rate - 1) / b->rate);
+	need = (need - b->tokens + b->rate - 1) / b->rate;
+	return need > UINT64_MAX ? UINT64_MAX : (uint64_t)need;
 }
 
 void
@@ -100,6 +102,7 @@ zf_meter_rate(const struct zf_meter *m)
 {
 	unsigned i, oldest = m->head;
 	uint64_t dt, dv;
+	unsigned __int128 rate;
 
 	/* the oldest sample still inside the window (or the oldest kept) */
 	for (i = 1; i < m->count; i++) {
@@ -114,7 +117,8 @@ zf_meter_rate(const struct zf_meter *m)
 	dv = m->v[m->head] - m->v[oldest];
 	if (dt == 0)
 		return 0;
-	return (uint64_t)((unsigned __int128)dv * NS / dt);
+	rate = (unsigned __int128)dv * NS / dt;
+	return rate > UINT64_MAX ? UINT64_MAX : (uint64_t)rate;
 }
 
 uint64_t
@@ -122,7 +126,8 @@ zf_eta(uint64_t total, uint64_t done, uint64_t rate)
 {
 	if (total == UINT64_MAX || rate == 0 || done >= total)
 		return UINT64_MAX;
-	return (total - done + rate - 1) / rate;
+	/* not (left + rate - 1) / rate: that wraps for totals near 2^64 */
+	return (total - done) / rate + ((total - done) % rate != 0);
 }
 
 int

@@ -9,6 +9,7 @@
 
 #define INBUF_SIZE (1024 * 1024)
 #define SPLICE_CHUNK (1024 * 1024)
+#define PIPE_SIZE (1024 * 1024)
 /* with a rate limit, wait for at least this much before writing */
 #define MIN_WRITE 4096
 
@@ -19,6 +20,21 @@ nonblock(int fd)
 
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/*
+ * A pipe of 64 KiB (the default) holds 16 pages: the writer, the relay and
+ * the reader then wake each other for every 64 KiB.  Pipes handed to us
+ * grow to PIPE_SIZE as spawn.c sizes the ones it makes; never shrink one,
+ * and a failure (not a pipe, over the user's pipe quota) costs only speed.
+ */
+static void
+grow_pipe(int fd)
+{
+	int sz = fcntl(fd, F_GETPIPE_SZ);
+
+	if (sz > 0 && sz < PIPE_SIZE)
+		fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
 }
 
 static bool
@@ -55,6 +71,8 @@ zf_relay_init(struct zf_relay *r, int in_fd, int out_fd,
 		r->mode = ZF_RELAY_SPLICE;
 	else
 		r->mode = ZF_RELAY_COPY;
+	grow_pipe(in_fd);
+	grow_pipe(out_fd);
 	if (r->mode == ZF_RELAY_SPLICE)
 		return ZF_OK;
 	r->size = opts->buffer ? opts->buffer : ZF_RELAY_DEFAULT_BUFFER;
@@ -145,7 +163,7 @@ zf_relay_events(struct zf_relay *r, uint64_t now_ns, short *in_ev,
 uint64_t
 zf_relay_wait_ns(struct zf_relay *r, uint64_t now_ns)
 {
-	uint64_t want = MIN_WRITE;
+	uint64_t want = MIN_WRITE, w;
 
 	if (r->state != ZF_RELAY_RUNNING || r->bucket.rate == 0)
 		return UINT64_MAX;
@@ -155,7 +173,13 @@ zf_relay_wait_ns(struct zf_relay *r, uint64_t now_ns)
 		if (r->used < want)
 			want = r->used;
 	}
-	return zf_bucket_wait_ns(&r->bucket, want, now_ns);
+	/*
+	 * Tokens there now: zf_relay_events() asks for the fds, and poll()
+	 * waits on them.  A timer of 0 would make it return at once, again
+	 * and again, while the peer is not ready.
+	 */
+	w = zf_bucket_wait_ns(&r->bucket, want, now_ns);
+	return w == 0 ? UINT64_MAX : w;
 }
 
 static bool
@@ -379,6 +403,15 @@ zf_relay_pump(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 			if (r->state == ZF_RELAY_RUNNING)
 				flush_ring(r, now_ns, err);
 		}
+		/*
+		 * The codec may still hold output for a ring that the last
+		 * write emptied: nothing would ask for POLLOUT, and after
+		 * the end of the input (or with inbuf full) nothing for
+		 * POLLIN either.  Refill the ring now, so there is.
+		 */
+		if (r->mode == ZF_RELAY_CODEC && r->state == ZF_RELAY_RUNNING &&
+		    r->used == 0)
+			run_codec(r, err);
 		if (r->state == ZF_RELAY_RUNNING && r->used == 0 && r->in_eof &&
 		    (r->mode == ZF_RELAY_COPY || r->codec_done))
 			r->state = ZF_RELAY_DONE;

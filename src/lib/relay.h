@@ -84,7 +84,11 @@ void zf_relay_release(struct zf_relay *r);
 void zf_relay_events(struct zf_relay *r, uint64_t now_ns, short *in_ev,
     short *out_ev);
 
-/* Nanoseconds until the rate limit lets more out (UINT64_MAX: no timer). */
+/*
+ * Nanoseconds until the rate limit lets more out; UINT64_MAX: no timer
+ * (no limit, or it lets more out now and zf_relay_events() asks for the
+ * fds instead).
+ */
 uint64_t zf_relay_wait_ns(struct zf_relay *r, uint64_t now_ns);
 
 /*

@@ -206,7 +206,8 @@ zf_child_start(struct zf_child *c, char *const *argv, struct zf_error *err)
 	int child_errno = 0;
 	ssize_t n;
 
-	zf_strlcpy_ok(c->argv0, argv[0], sizeof(c->argv0));
+	/* for messages only: a long path is cut short, not dropped */
+	snprintf(c->argv0, sizeof(c->argv0), "%s", argv[0]);
 	if (maxfd < 0 || maxfd > 65536)
 		maxfd = 65536;
 	path = find_program(argv[0]);

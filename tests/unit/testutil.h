@@ -9,6 +9,13 @@
 #include <ftw.h>
 #include <sys/wait.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define TU_VALGRIND_H 1
+#endif
+#endif
+
 static int
 tu_rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
@@ -49,6 +56,20 @@ tu_no_children(void)
 	int st;
 
 	return waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD;
+}
+
+/*
+ * True when running under valgrind, which runs one thread at a time (so
+ * no timing is tight) and cannot survive a failed execve() in a child.
+ */
+static inline bool
+tu_under_valgrind(void)
+{
+#ifdef TU_VALGRIND_H
+	return RUNNING_ON_VALGRIND != 0;
+#else
+	return false;
+#endif
 }
 
 #endif
