@@ -13,6 +13,7 @@
 #include "zferry/error.h"
 #include "zferry/job.h"
 #include "zferry/pipe.h"
+#include "zferry/sync.h"
 #include "zferry/token.h"
 
 #ifdef __cplusplus

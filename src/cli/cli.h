@@ -27,6 +27,8 @@ struct cli_out {
 	bool show_progress; /* draw the progress line on stderr */
 	bool progress_shown;
 	uint64_t json_last_ms;
+	bool sync; /* zferry sync: per-dataset lines, not per transfer */
+	bool dry_run; /* print the plan */
 };
 
 /* output.c */
@@ -42,6 +44,7 @@ int cli_exit_code(enum zf_status r, const struct zf_error *err);
 
 /* signals.c */
 void cli_signals_install(struct zf_job *job);
+void cli_signals_install_sync(struct zf_sync *sy);
 /* Installs the handlers with a self-pipe; returns its read end, or -1. */
 int cli_signals_install_fd(void);
 /* The first signal caught, or 0. */
@@ -49,8 +52,56 @@ int cli_signal_caught(void);
 void cli_signals_reset(void);
 void cli_stdio_sanitize(void);
 
+/* options.c: what send and sync share */
+enum {
+	OPT_SSH_PORT = 256,
+	OPT_SSH_KEY,
+	OPT_KNOWN_HOSTS,
+	OPT_SSH_CIPHER,
+	OPT_SSH_OPTION,
+	OPT_REMOTE_ZFS,
+	OPT_REMOTE_ZFERRY,
+	OPT_COMPRESS,
+	OPT_BWLIMIT,
+	OPT_BUFFER,
+	OPT_TIMEOUT,
+	OPT_STALL,
+	OPT_JSON,
+	OPT_NO_PROGRESS,
+	OPT_HELP,
+	OPT_OWN, /* first value free for a command's own options */
+};
+
+/* A growing NULL-terminated list of pointers into argv (not copied). */
+struct cli_strlist {
+	const char **v;
+	size_t n;
+};
+
+struct cli_xfer {
+	struct zf_send_config *cfg;
+	struct cli_out *out;
+	struct cli_strlist props, excludes, sshopts;
+};
+
+extern const char cli_xfer_help[];
+extern const char cli_xfer_shortopts[];
+struct option;
+/* own[0..n) followed by the shared long options; free() the result. */
+struct option *cli_longopts(const struct option *own, size_t n);
+/* 1: handled, 0: not a shared option, -1: invalid (err says why) */
+int cli_xfer_opt(struct cli_xfer *x, int c, const char *arg,
+    struct zf_error *err);
+int cli_strlist_push(struct cli_strlist *l, const char *s);
+void cli_xfer_finish(struct cli_xfer *x);
+void cli_xfer_release(struct cli_xfer *x);
+int cli_bad_option(char **argv, int c);
+
 /* send.c */
 int cmd_send(int argc, char **argv);
+
+/* sync.c */
+int cmd_sync(int argc, char **argv);
 
 /* pipe.c */
 int cmd_pipe(int argc, char **argv);

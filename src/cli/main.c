@@ -8,6 +8,8 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  send     replicate one snapshot: zferry send [OPTIONS] SOURCE@SNAP TARGET\n"
+    "  sync     make a target hold what a source holds: zferry sync [OPTIONS]\n"
+    "           SOURCE TARGET\n"
     "  pipe     zferry's relay on its own: zferry pipe [OPTIONS] [-- COMMAND]\n"
     "  token    decode a resume token: zferry token [--json] TOKEN\n"
     "\n"
@@ -35,6 +37,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "send") == 0)
 		return cmd_send(argc - 1, argv + 1);
+	if (strcmp(argv[1], "sync") == 0)
+		return cmd_sync(argc - 1, argv + 1);
 	if (strcmp(argv[1], "pipe") == 0)
 		return cmd_pipe(argc - 1, argv + 1);
 	if (strcmp(argv[1], "token") == 0)

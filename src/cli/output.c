@@ -193,6 +193,49 @@ json_event(struct cli_out *o, const struct zf_event *ev)
 		fputs("{\"event\":\"warning\",\"message\":", f);
 		json_str(f, ev->text);
 		break;
+	case ZF_EV_PLAN:
+		fputs("{\"event\":\"plan\",\"dataset\":", f);
+		json_str(f, ev->source);
+		fputs(",\"target\":", f);
+		json_str(f, ev->target);
+		fputs(",\"kind\":", f);
+		json_str(f, ev->kind);
+		fputs(",\"from\":", f);
+		json_str(f, ev->from);
+		fputs(",\"to\":", f);
+		json_str(f, ev->to);
+		json_u64(f, "estimated_bytes", ev->estimated_bytes);
+		fputs(",\"reason\":", f);
+		json_str(f, ev->reason);
+		break;
+	case ZF_EV_RESULT:
+		fputs("{\"event\":\"result\",\"dataset\":", f);
+		json_str(f, ev->source);
+		fputs(",\"target\":", f);
+		json_str(f, ev->target);
+		fputs(",\"kind\":", f);
+		json_str(f, ev->kind);
+		fputs(",\"result\":", f);
+		json_str(f, ev->result);
+		json_u64(f, "bytes", ev->bytes);
+		fprintf(f, ",\"seconds\":%.3f,\"attempts\":%u",
+		    (double)ev->elapsed_ns / 1e9, ev->attempts);
+		if (ev->error != NULL) {
+			fprintf(f, ",\"transient\":%s,\"stage\":",
+			    ev->transient ? "true" : "false");
+			json_str(f, zf_stage_str(ev->error->stage));
+			fputs(",\"message\":", f);
+			json_str(f, ev->error->msg);
+		}
+		break;
+	case ZF_EV_SUMMARY:
+		fprintf(f,
+		    "{\"event\":\"summary\",\"ok\":%u,\"skipped\":%u,"
+		    "\"failed\":%u,\"transient\":%u",
+		    ev->n_ok, ev->n_skipped, ev->n_failed, ev->n_transient);
+		json_u64(f, "bytes", ev->bytes);
+		fprintf(f, ",\"seconds\":%.3f", (double)ev->elapsed_ns / 1e9);
+		break;
 	default:
 		return;
 	}
@@ -251,9 +294,39 @@ cli_on_event(const struct zf_event *ev, void *arg)
 		if (o->show_progress)
 			progress_line(o, ev);
 		break;
+	case ZF_EV_PLAN:
+		if ((o->dry_run || o->verbose) && !o->json)
+			cli_msg("plan: %s -> %s: %s%s%s%s%s (%s)", ev->source,
+			    ev->target, ev->kind, ev->from[0] ? " from " : "",
+			    ev->from, ev->to[0] ? " to " : "", ev->to,
+			    ev->reason);
+		break;
+	case ZF_EV_RESULT:
+		clear_progress(o);
+		if (o->json || (o->quiet && ev->error == NULL))
+			break;
+		cli_human_bytes(b, sizeof(b), ev->bytes);
+		if (ev->error != NULL)
+			cli_msg("%s -> %s: %s%s: %s", ev->source, ev->target,
+			    ev->result, ev->transient ? " (transient)" : "",
+			    ev->error->msg);
+		else
+			cli_msg("%s -> %s: %s, %s, %s in %.2f s", ev->source,
+			    ev->target, ev->result, ev->kind, b,
+			    (double)ev->elapsed_ns / 1e9);
+		break;
+	case ZF_EV_SUMMARY:
+		if (!o->quiet && !o->json) {
+			cli_human_bytes(b, sizeof(b), ev->bytes);
+			cli_msg(
+			    "%u synced, %u with nothing to do, %u failed, %u failed transiently; %s in %.2f s",
+			    ev->n_ok, ev->n_skipped, ev->n_failed,
+			    ev->n_transient, b, (double)ev->elapsed_ns / 1e9);
+		}
+		break;
 	case ZF_EV_DONE:
 		clear_progress(o);
-		if (!o->quiet && !o->json) {
+		if (!o->quiet && !o->json && !o->sync) {
 			cli_human_bytes(b, sizeof(b), ev->bytes);
 			cli_human_bytes(w, sizeof(w), ev->wire_bytes);
 			cli_msg(

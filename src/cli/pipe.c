@@ -32,15 +32,10 @@ static const char pipe_usage[] =
     "interrupted.\n";
 
 enum {
-	OPT_COMPRESS = 256,
-	OPT_DECOMPRESS,
+	OPT_DECOMPRESS = OPT_OWN,
 	OPT_THREADS,
-	OPT_BWLIMIT,
-	OPT_BUFFER,
-	OPT_STALL,
 	OPT_STATS,
 	OPT_PROBE,
-	OPT_HELP,
 };
 
 static const struct option pipe_longopts[] = {

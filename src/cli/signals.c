@@ -8,6 +8,7 @@
 
 /* What the handlers cancel: a job, or a self-pipe.  Set before install. */
 static struct zf_job *volatile g_job;
+static struct zf_sync *volatile g_sync;
 static volatile int g_cancel_wr = -1;
 static volatile sig_atomic_t g_signo;
 
@@ -15,12 +16,15 @@ static void
 on_signal(int sig)
 {
 	struct zf_job *job = g_job;
+	struct zf_sync *sy = g_sync;
 	int saved = errno;
 
 	if (g_signo == 0)
 		g_signo = sig;
 	if (job != NULL)
 		zf_job_cancel(job, sig); /* async-signal-safe */
+	if (sy != NULL)
+		zf_sync_cancel(sy, sig); /* async-signal-safe */
 	if (g_cancel_wr >= 0 && write(g_cancel_wr, "x", 1) < 0)
 		g_cancel_wr = -1;
 	errno = saved;
@@ -45,6 +49,13 @@ void
 cli_signals_install(struct zf_job *job)
 {
 	g_job = job;
+	install();
+}
+
+void
+cli_signals_install_sync(struct zf_sync *sy)
+{
+	g_sync = sy;
 	install();
 }
 
@@ -77,6 +88,7 @@ cli_signals_reset(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	g_job = NULL;
+	g_sync = NULL;
 	if (g_cancel_wr >= 0)
 		close(g_cancel_wr);
 	g_cancel_wr = -1;

@@ -119,15 +119,19 @@ zf_cmd_zfs_recv(struct zf_argv *a, const struct zf_spec *s, const char *zfs)
 	zf_argv_push(a, s->target.dataset);
 }
 
-void
-zf_cmd_ssh_quoted(struct zf_argv *a, const struct zf_ssh_spec *ssh,
-    const struct zf_location *loc, const char *remote_cmd)
+/*
+ * The ssh argv up to and including the host.  master: the argv of the
+ * connection master (-M -N) that the other commands share through
+ * ssh->control_path.
+ */
+static void
+ssh_argv(struct zf_argv *a, const struct zf_ssh_spec *ssh,
+    const struct zf_location *loc, bool master)
 {
 	static const char *const fixed[] = {"BatchMode=yes",
 	    "StrictHostKeyChecking=yes", "PermitLocalCommand=no",
 	    "ClearAllForwardings=yes", "ForwardAgent=no", "ForwardX11=no",
-	    "RequestTTY=no", "ControlMaster=no", "ControlPath=none",
-	    "UpdateHostKeys=no", NULL};
+	    "RequestTTY=no", NULL};
 	static const char *const defaults[] = {"ConnectTimeout=10",
 	    "ServerAliveInterval=10", "ServerAliveCountMax=3", NULL};
 	const char *const *p;
@@ -138,6 +142,19 @@ zf_cmd_ssh_quoted(struct zf_argv *a, const struct zf_ssh_spec *ssh,
 		zf_argv_push(a, "-o");
 		zf_argv_push(a, *p);
 	}
+	zf_argv_push(a, "-o");
+	zf_argv_push(a, master ? "ControlMaster=yes" : "ControlMaster=no");
+	zf_argv_push(a, "-o");
+	if (ssh->control_path != NULL)
+		zf_argv_pushf(a, "ControlPath=%s", ssh->control_path);
+	else
+		zf_argv_push(a, "ControlPath=none");
+	if (master) {
+		zf_argv_push(a, "-o");
+		zf_argv_push(a, "ControlPersist=no");
+	}
+	zf_argv_push(a, "-o");
+	zf_argv_push(a, "UpdateHostKeys=no");
 	if (ssh->known_hosts != NULL) {
 		zf_argv_push(a, "-o");
 		zf_argv_pushf(a, "UserKnownHostsFile=%s", ssh->known_hosts);
@@ -152,6 +169,8 @@ zf_cmd_ssh_quoted(struct zf_argv *a, const struct zf_ssh_spec *ssh,
 	}
 	zf_argv_push(a, "-T");
 	zf_argv_push(a, "-x");
+	if (master)
+		zf_argv_push(a, "-N");
 	if (ssh->port != 0) {
 		zf_argv_push(a, "-p");
 		zf_argv_pushf(a, "%u", ssh->port);
@@ -172,7 +191,42 @@ zf_cmd_ssh_quoted(struct zf_argv *a, const struct zf_ssh_spec *ssh,
 	}
 	zf_argv_push(a, "--");
 	zf_argv_push(a, loc->host);
+}
+
+void
+zf_cmd_ssh_quoted(struct zf_argv *a, const struct zf_ssh_spec *ssh,
+    const struct zf_location *loc, const char *remote_cmd)
+{
+	ssh_argv(a, ssh, loc, false);
 	zf_argv_push(a, remote_cmd);
+}
+
+void
+zf_cmd_ssh_master(struct zf_argv *a, const struct zf_ssh_spec *ssh,
+    const struct zf_location *loc)
+{
+	ssh_argv(a, ssh, loc, true);
+}
+
+void
+zf_cmd_ssh_exit(struct zf_argv *a, const struct zf_ssh_spec *ssh,
+    const struct zf_location *loc)
+{
+	zf_argv_push(a, ssh->program);
+	zf_argv_push(a, "-o");
+	zf_argv_pushf(a, "ControlPath=%s", ssh->control_path);
+	if (ssh->port != 0) {
+		zf_argv_push(a, "-p");
+		zf_argv_pushf(a, "%u", ssh->port);
+	}
+	if (loc->user[0] != '\0') {
+		zf_argv_push(a, "-l");
+		zf_argv_push(a, loc->user);
+	}
+	zf_argv_push(a, "-O");
+	zf_argv_push(a, "exit");
+	zf_argv_push(a, "--");
+	zf_argv_push(a, loc->host);
 }
 
 enum zf_status

@@ -49,6 +49,18 @@ enum zf_status zf_cmd_ssh(struct zf_argv *a, const struct zf_ssh_spec *ssh,
 void zf_cmd_ssh_quoted(struct zf_argv *a, const struct zf_ssh_spec *ssh,
     const struct zf_location *loc, const char *remote_cmd);
 
+/*
+ * The connection master for ssh->control_path: the same options as every
+ * other ssh (so it authenticates and checks the host key the same way),
+ * with ControlMaster=yes, ControlPersist=no and -N (no command).  Later
+ * ssh commands with the same control_path share its connection.
+ */
+void zf_cmd_ssh_master(struct zf_argv *a, const struct zf_ssh_spec *ssh,
+    const struct zf_location *loc);
+/* ssh -O exit: asks the master of ssh->control_path to close. */
+void zf_cmd_ssh_exit(struct zf_argv *a, const struct zf_ssh_spec *ssh,
+    const struct zf_location *loc);
+
 /* What runs around zfs on a remote host (stream compression). */
 enum zf_wrap_kind {
 	ZF_WRAP_NONE = 0,

@@ -346,15 +346,18 @@ spec_engine(struct zf_spec *s, const struct zf_send_config *c,
 }
 
 static enum zf_status
-spec_fill(struct zf_spec *s, const struct zf_send_config *c,
+spec_fill(struct zf_spec *s, const struct zf_send_config *c, bool sync,
     struct zf_error *err)
 {
 	const char *const *p;
+	unsigned src_kind = sync ? ZF_NAME_FS : ZF_NAME_SNAPSHOT;
+	unsigned dst_kind = sync ? ZF_NAME_FS : ZF_NAME_FS | ZF_NAME_SNAPSHOT;
 
-	if (check_location(&c->source, ZF_NAME_SNAPSHOT, "source", err) ||
-	    check_location(&c->target, ZF_NAME_FS | ZF_NAME_SNAPSHOT, "target",
-	        err))
+	if (check_location(&c->source, src_kind, "source", err) ||
+	    check_location(&c->target, dst_kind, "target", err))
 		return ZF_E_INVALID;
+	if (sync && (c->base != NULL || c->intermediates))
+		return zf_fail_input(err, "sync chooses the incremental base itself");
 	if (zf_location_is_remote(&c->source) &&
 	    zf_location_is_remote(&c->target))
 		return zf_fail_input(err,
@@ -413,10 +416,17 @@ enum zf_status
 zf_spec_init(struct zf_spec *s, const struct zf_send_config *c,
     struct zf_error *err)
 {
+	return zf_spec_init_as(s, c, false, err);
+}
+
+enum zf_status
+zf_spec_init_as(struct zf_spec *s, const struct zf_send_config *c, bool sync,
+    struct zf_error *err)
+{
 	enum zf_status r;
 
 	memset(s, 0, sizeof(*s));
-	r = spec_fill(s, c, err);
+	r = spec_fill(s, c, sync, err);
 	if (r != ZF_OK)
 		zf_spec_release(s);
 	return r;

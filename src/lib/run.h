@@ -20,4 +20,18 @@
 enum zf_status zf_run_capture(struct zf_child *c, char *const *argv,
     struct zf_buf *out, int cancel_fd, struct zf_error *err);
 
+/* Called for each line of output, without its newline. */
+typedef enum zf_status (
+    *zf_line_fn)(void *arg, const char *line, size_t len, struct zf_error *err);
+
+/*
+ * zf_run_capture() with stdout read as lines, each handed to fn as it
+ * arrives (the output is never held whole: a listing may be large).  A
+ * line longer than max_line is ZF_E_PROTOCOL; so is what fn refuses (the
+ * child is then stopped).
+ */
+enum zf_status zf_run_lines(struct zf_child *c, char *const *argv,
+    zf_line_fn fn, void *arg, size_t max_line, int cancel_fd,
+    struct zf_error *err);
+
 #endif

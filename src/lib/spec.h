@@ -16,6 +16,8 @@ struct zf_ssh_spec {
 	char *cipher;
 	char **options; /* canonical "Key=value", NULL-terminated */
 	char *program; /* ssh */
+	/* the socket of a connection master to share, or NULL (not owned) */
+	const char *control_path;
 };
 
 struct zf_spec {
@@ -55,6 +57,12 @@ struct zf_spec {
  */
 enum zf_status zf_spec_init(struct zf_spec *spec,
     const struct zf_send_config *cfg, struct zf_error *err);
+/*
+ * zf_spec_init() for a sync (sync true): source and target are datasets,
+ * not snapshots, and there is no base.
+ */
+enum zf_status zf_spec_init_as(struct zf_spec *spec,
+    const struct zf_send_config *cfg, bool sync, struct zf_error *err);
 void zf_spec_release(struct zf_spec *spec);
 
 /*
