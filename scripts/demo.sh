@@ -61,8 +61,18 @@ show "$zferry" send "${ssh_opts[@]}" "$src/projects@monday" "root@127.0.0.1:$dst
 show "$zferry" send "${ssh_opts[@]}" -I monday "$src/projects@tuesday" "root@127.0.0.1:$dst/over ssh"
 cmp "/$src/projects/data.bin" "/$dst/over ssh/data.bin"
 
+say "a tree with zferry sync: first run, then a catch-up, over the same ssh"
+zfs create "$src/projects/web"
+zfs create "$src/projects/db files"
+echo "hello" >"/$src/projects/web/index.html"
+echo "rows" >"/$src/projects/db files/table"
+show "$zferry" sync -r --snapshot -j 2 "${ssh_opts[@]}" "$src/projects" "root@127.0.0.1:$dst/tree"
+echo "more rows" >>"/$src/projects/db files/table"
+show "$zferry" sync -r --snapshot "${ssh_opts[@]}" "$src/projects" "root@127.0.0.1:$dst/tree"
+show "$zferry" sync -r "${ssh_opts[@]}" "$src/projects" "root@127.0.0.1:$dst/tree"
+
 say "what arrived (snapshot guids match the source)"
-show zfs list -t all -o name,used -r "$src" "$dst"
+show zfs list -t all -o name,used -r "$dst"
 show zfs get -Hp -o name,value guid "$src/projects@tuesday" "$dst/local copy@tuesday" "$dst/over ssh@tuesday"
 
 say "an unknown host key is refused, never trusted on first use"

@@ -57,7 +57,7 @@ struct zf_event {
 	const char *reason; /* why this step, or why not */
 	const char *result; /* ok, skipped, failed */
 	bool transient; /* a failed result a retry may fix */
-	unsigned attempts; /* tries a result took */
+	unsigned attempts; /* tries: 1 plus the retries it took */
 	unsigned n_ok; /* ZF_EV_SUMMARY: datasets synced */
 	unsigned n_skipped; /* ... with nothing to do */
 	unsigned n_failed; /* ... failed fatally */

@@ -220,6 +220,8 @@ json_event(struct cli_out *o, const struct zf_event *ev)
 		json_u64(f, "bytes", ev->bytes);
 		fprintf(f, ",\"seconds\":%.3f,\"attempts\":%u",
 		    (double)ev->elapsed_ns / 1e9, ev->attempts);
+		fputs(",\"reason\":", f);
+		json_str(f, ev->reason);
 		if (ev->error != NULL) {
 			fprintf(f, ",\"transient\":%s,\"stage\":",
 			    ev->transient ? "true" : "false");
@@ -307,13 +309,17 @@ cli_on_event(const struct zf_event *ev, void *arg)
 			break;
 		cli_human_bytes(b, sizeof(b), ev->bytes);
 		if (ev->error != NULL)
-			cli_msg("%s -> %s: %s%s: %s", ev->source, ev->target,
-			    ev->result, ev->transient ? " (transient)" : "",
+			cli_msg("%s -> %s: failed%s: %s", ev->source,
+			    ev->target, ev->transient ? " (transient)" : "",
 			    ev->error->msg);
+		else if (strcmp(ev->result, "skipped") == 0)
+			cli_msg("%s -> %s: nothing to do (%s)", ev->source,
+			    ev->target, ev->reason ? ev->reason : "");
 		else
-			cli_msg("%s -> %s: %s, %s, %s in %.2f s", ev->source,
-			    ev->target, ev->result, ev->kind, b,
-			    (double)ev->elapsed_ns / 1e9);
+			cli_msg("%s -> %s: %s, %s in %.2f s%s", ev->source,
+			    ev->target, ev->kind, b,
+			    (double)ev->elapsed_ns / 1e9,
+			    ev->attempts > 1 ? " (after a retry)" : "");
 		break;
 	case ZF_EV_SUMMARY:
 		if (!o->quiet && !o->json) {

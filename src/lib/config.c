@@ -357,7 +357,8 @@ spec_fill(struct zf_spec *s, const struct zf_send_config *c, bool sync,
 	    check_location(&c->target, dst_kind, "target", err))
 		return ZF_E_INVALID;
 	if (sync && (c->base != NULL || c->intermediates))
-		return zf_fail_input(err, "sync chooses the incremental base itself");
+		return zf_fail_input(err,
+		    "sync chooses the incremental base itself");
 	if (zf_location_is_remote(&c->source) &&
 	    zf_location_is_remote(&c->target))
 		return zf_fail_input(err,

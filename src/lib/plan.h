@@ -63,21 +63,21 @@ struct zf_plan_opts {
 
 struct zf_step {
 	enum zf_step_kind kind;
-	size_t src;	      /* index of the source dataset */
-	size_t dst;	      /* index of the target dataset, or ZF_NONE */
-	char target[256];     /* target dataset name */
-	char from[256];	      /* full name of the base, "" for FULL */
-	char to[256];	      /* full name of the snapshot sent, or "" */
-	uint64_t from_guid;   /* 0 for FULL */
+	size_t src; /* index of the source dataset */
+	size_t dst; /* index of the target dataset, or ZF_NONE */
+	char target[256]; /* target dataset name */
+	char from[256]; /* full name of the base, "" for FULL */
+	char to[256]; /* full name of the snapshot sent, or "" */
+	uint64_t from_guid; /* 0 for FULL */
 	uint64_t to_guid;
-	bool intermediates;   /* -I */
-	bool clone;	      /* from is the clone origin */
-	bool force;	      /* receive -F */
-	bool destroy_target;  /* force over an unrelated target */
-	const char *token;    /* RESUME: the target's token */
-	char reason[512];     /* why (for SKIP, REFUSE, and for people) */
-	size_t after;	      /* step index this one waits for, or ZF_NONE */
-	size_t after2;	      /* a second one (clone origin), or ZF_NONE */
+	bool intermediates; /* -I */
+	bool clone; /* from is the clone origin */
+	bool force; /* receive -F */
+	bool destroy_target; /* force over an unrelated target */
+	const char *token; /* RESUME: the target's token */
+	char reason[512]; /* why (for SKIP, REFUSE, and for people) */
+	size_t after; /* step index this one waits for, or ZF_NONE */
+	size_t after2; /* a second one (clone origin), or ZF_NONE */
 	const char **destroy_snaps; /* full target snapshot names, NULL-ended */
 };
 

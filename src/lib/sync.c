@@ -27,9 +27,10 @@ struct result {
 	enum zf_step_kind kind; /* of its last step that did something */
 	enum { RES_NONE, RES_OK, RES_SKIP, RES_FAIL } state;
 	bool transient;
-	unsigned attempts;
+	unsigned retries; /* over all its steps */
 	uint64_t bytes;
 	uint64_t ns;
+	char reason[512]; /* of the plan */
 	struct zf_error err;
 };
 
@@ -454,9 +455,10 @@ emit_result(struct zf_sync *sy, const struct result *r)
 	ev.result = names[r->state];
 	ev.bytes = r->bytes;
 	ev.elapsed_ns = r->ns;
-	ev.attempts = r->attempts;
+	ev.attempts = r->retries + 1;
 	ev.transient = r->transient;
 	ev.error = r->state == RES_FAIL ? &r->err : NULL;
+	ev.reason = r->reason;
 	ev.stage = r->err.stage;
 	zf_session_emit(&sy->sess, &ev, src, dst);
 }
@@ -836,7 +838,7 @@ run_step(struct zf_sync *sy, struct round *rd, size_t i)
 		after_step(sy, rd, st);
 	pthread_mutex_lock(&rd->mu);
 	res->kind = st->kind;
-	res->attempts += attempt + 1;
+	res->retries += attempt;
 	if (ok) {
 		res->bytes += xs.bytes;
 		res->ns += xs.elapsed_ns;
@@ -957,14 +959,23 @@ record_static(struct zf_sync *sy, struct round *rd)
 		const struct zf_ds *src = zf_tree_at(rd->src, st->src);
 		struct result *res;
 
+		/*
+		 * Every dataset gets its record now, before any worker runs:
+		 * result_for() may grow the array, which must not happen
+		 * under a worker holding a pointer into it.
+		 */
+		res = result_for(sy, src->name, st->target);
+		if (res != NULL && st->kind != ZF_STEP_SKIP)
+			zf_strlcpy_ok(res->reason, st->reason,
+			    sizeof(res->reason));
 		if (st->kind != ZF_STEP_SKIP && st->kind != ZF_STEP_REFUSE)
 			continue;
-		res = result_for(sy, src->name, st->target);
 		rd->state[i] = st->kind == ZF_STEP_SKIP ? S_OK : S_FAILED;
 		if (res == NULL || res->state == RES_OK ||
 		    res->state == RES_FAIL)
 			continue;
 		res->kind = st->kind;
+		zf_strlcpy_ok(res->reason, st->reason, sizeof(res->reason));
 		if (st->kind == ZF_STEP_SKIP) {
 			res->state = RES_SKIP;
 		} else {

@@ -10,16 +10,17 @@
  * Two listing formats are understood:
  *
  * - OpenZFS, one line per object (ZF_LIST_FORMAT_LIST):
- *     zfs list -Hp -o name,type,guid,createtxg,origin,written,receive_resume_token
- *              -t filesystem,volume,snapshot[,bookmark] -s createtxg (-r | -d 1) ROOT
- *   fields: name, type (filesystem|volume|snapshot|bookmark), guid,
- *   createtxg, origin ("-" if none), written ("-" for bookmarks),
- *   receive_resume_token ("-" if none).
+ *     zfs list -Hp -o
+ * name,type,guid,createtxg,origin,written,receive_resume_token -t
+ * filesystem,volume,snapshot[,bookmark] -s createtxg (-r | -d 1) ROOT fields:
+ * name, type (filesystem|volume|snapshot|bookmark), guid, createtxg, origin
+ * ("-" if none), written ("-" for bookmarks), receive_resume_token ("-" if
+ * none).
  *
  * - zfs-fuse and other old zfs without "zfs list -p", one line per
  *   property (ZF_LIST_FORMAT_GET):
- *     zfs get -Hp (-r | -d 1) -o name,property,value type,guid,createtxg,origin ROOT
- *   (no bookmarks, no written, no resume tokens).
+ *     zfs get -Hp (-r | -d 1) -o name,property,value type,guid,createtxg,origin
+ * ROOT (no bookmarks, no written, no resume tokens).
  *
  * Memory: names live in one arena; a tree of 10,000 datasets with 100
  * snapshots each must build and plan in under a second and 256 MiB.
@@ -39,24 +40,24 @@ struct zf_snap {
 };
 
 struct zf_ds {
-	const char *name;	  /* full dataset name */
-	const char *origin;	  /* clone origin (full snapshot name) or NULL */
+	const char *name; /* full dataset name */
+	const char *origin; /* clone origin (full snapshot name) or NULL */
 	const char *resume_token; /* receive_resume_token, or NULL */
-	uint64_t written;	  /* bytes written since its newest snapshot;
-				     UINT64_MAX when unknown */
+	uint64_t written; /* bytes written since its newest snapshot;
+	                     UINT64_MAX when unknown */
 	uint64_t guid;
 	uint64_t createtxg;
 	bool volume;
 	struct zf_snap *snaps; /* snapshots and bookmarks, by createtxg
-				  (a bookmark sorts before a snapshot of the
-				  same createtxg) */
+	                          (a bookmark sorts before a snapshot of the
+	                          same createtxg) */
 	size_t nsnaps;
 	size_t parent; /* index of the parent dataset in the tree, or ZF_NONE */
 };
 
 enum zf_list_format {
 	ZF_LIST_FORMAT_LIST, /* OpenZFS zfs list -Hp, one line per object */
-	ZF_LIST_FORMAT_GET,  /* zfs get -Hp, one line per property */
+	ZF_LIST_FORMAT_GET, /* zfs get -Hp, one line per property */
 };
 
 struct zf_tree; /* opaque: datasets, an arena, an index by name */
@@ -71,8 +72,8 @@ void zf_tree_free(struct zf_tree *t);
  * NUL-terminated).  Objects outside root's subtree are an error.  Lines
  * longer than 64 KiB are refused.
  */
-enum zf_status zf_tree_add_line(struct zf_tree *t, const char *line,
-    size_t len, struct zf_error *err);
+enum zf_status zf_tree_add_line(struct zf_tree *t, const char *line, size_t len,
+    struct zf_error *err);
 
 /*
  * Ends the listing: sorts each dataset's snapshots by createtxg, links
