@@ -199,6 +199,11 @@ parse_sync(int argc, char **argv, struct sync_args *a)
 	}
 	a->cfg.excludes = a->excludes.v;
 	cli_xfer_finish(&a->x);
+	/*
+	 * The size estimate costs a zfs send -nvP per transfer (a round trip
+	 * for a pull): only when something shows it.
+	 */
+	a->cfg.xfer.no_estimate = !a->out.json && !a->out.show_progress;
 	if (zf_location_parse(&a->cfg.xfer.source, argv[optind], ZF_NAME_FS,
 	        "source", &err) != ZF_OK ||
 	    zf_location_parse(&a->cfg.xfer.target, argv[optind + 1], ZF_NAME_FS,

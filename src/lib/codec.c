@@ -23,6 +23,7 @@ struct zf_codec {
 	size_t stage_len;
 	size_t stage_pos;
 	bool in_frame; /* decompress: a frame has begun and not ended */
+	bool any_in; /* decompress: some input has come */
 };
 
 const char *
@@ -161,6 +162,8 @@ zstd_decompress(struct zf_codec *c, const unsigned char *in, size_t in_len,
 	ZSTD_outBuffer ob = {out, out_cap, *out_pos};
 	size_t r = 0;
 
+	if (ib.pos < ib.size)
+		c->any_in = true;
 	while (ib.pos < ib.size || (c->in_frame && ob.pos < ob.size)) {
 		size_t before_in = ib.pos, before_out = ob.pos;
 
@@ -182,6 +185,9 @@ zstd_decompress(struct zf_codec *c, const unsigned char *in, size_t in_len,
 		if (c->in_frame && ob.pos < ob.size)
 			return codec_fail(err, "zstd",
 			    "the compressed stream ended inside a frame");
+		if (!c->any_in)
+			return codec_fail(err, "zstd",
+			    "no compressed data (an empty stream has a frame)");
 		*done = !c->in_frame;
 	}
 	return ZF_OK;
@@ -257,6 +263,8 @@ lz4_decompress(struct zf_codec *c, const unsigned char *in, size_t in_len,
     size_t *in_pos, unsigned char *out, size_t out_cap, size_t *out_pos,
     bool end, bool *done, struct zf_error *err)
 {
+	if (*in_pos < in_len)
+		c->any_in = true;
 	while (*in_pos < in_len || (c->in_frame && *out_pos < out_cap)) {
 		size_t src = in_len - *in_pos, dst = out_cap - *out_pos;
 		size_t r;
@@ -277,6 +285,9 @@ lz4_decompress(struct zf_codec *c, const unsigned char *in, size_t in_len,
 		if (c->in_frame && *out_pos < out_cap)
 			return codec_fail(err, "lz4",
 			    "the compressed stream ended inside a frame");
+		if (!c->any_in)
+			return codec_fail(err, "lz4",
+			    "no compressed data (an empty stream has a frame)");
 		*done = !c->in_frame;
 	}
 	return ZF_OK;

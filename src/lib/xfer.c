@@ -71,10 +71,14 @@ data_end(struct zf_xfer *x, enum zf_relay_state st)
 		if (x->src != NULL)
 			zf_child_kill(x->src, SIGTERM);
 	} else if (st == ZF_RELAY_FAILED) {
+		/*
+		 * The stream broke (a read error, a corrupt compressed
+		 * stream): the source stops; the sink has its end of input
+		 * and fails by itself, so a zfs receive -s keeps what it
+		 * has.  One that does not exit is a stall.
+		 */
 		if (x->src != NULL)
 			zf_child_kill(x->src, SIGTERM);
-		if (x->dst != NULL)
-			zf_child_kill(x->dst, SIGTERM);
 	}
 }
 

@@ -250,7 +250,7 @@ outcome_free(struct outcome *o)
 static void
 test_splice_between_pipes_delivers_every_byte(void **state)
 {
-	size_t n = 8 * MIB + 12345;
+	size_t n = 4 * MIB + 12345;
 	unsigned char *d = su_random_data(n, 1);
 	struct relay_case c = {PIPES, 0, false, ZF_COMPRESS_NONE, false, 0,
 	    9973, 7919, 0};
@@ -266,7 +266,7 @@ test_splice_between_pipes_delivers_every_byte(void **state)
 static void
 test_copy_when_a_buffer_is_set_delivers_every_byte(void **state)
 {
-	size_t n = 8 * MIB + 777;
+	size_t n = 4 * MIB + 777;
 	unsigned char *d = su_random_data(n, 2);
 	/* the smallest ring, so it wraps around at odd offsets */
 	struct relay_case c = {PIPES, 1, false, ZF_COMPRESS_NONE, false, 0,
@@ -288,7 +288,7 @@ test_copy_when_a_buffer_is_set_delivers_every_byte(void **state)
 static void
 test_copy_over_socketpairs_delivers_every_byte(void **state)
 {
-	size_t n = 6 * MIB + 3;
+	size_t n = 4 * MIB + 3;
 	unsigned char *d = su_random_data(n, 3);
 	struct relay_case c = {SOCKETS, 0, false, ZF_COMPRESS_NONE, false, 0,
 	    100003, 100003, 0};
@@ -326,7 +326,7 @@ test_codec_paths_deliver_every_byte_and_count_both_sides(void **state)
 	static const enum zf_compress_alg algs[] = {ZF_COMPRESS_ZSTD,
 	    ZF_COMPRESS_LZ4};
 	static const enum ends ends[] = {PIPES, TINY_SOCKETS};
-	size_t n = 3 * MIB + 11, a, e, dir;
+	size_t n = 3 * MIB / 2 + 11, a, e, dir;
 	unsigned char *text = su_text_data(n, 5), *rnd = su_random_data(n, 6);
 
 	(void)state;
@@ -387,7 +387,7 @@ test_decompressing_a_large_expansion_after_end_of_input_finishes(void **state)
 {
 	static const enum zf_compress_alg algs[] = {ZF_COMPRESS_ZSTD,
 	    ZF_COMPRESS_LZ4};
-	size_t n = 24 * MIB, a;
+	size_t n = 12 * MIB, a;
 	unsigned char *zeros = calloc(1, n);
 
 	(void)state;
@@ -450,7 +450,7 @@ test_receiver_dying_mid_stream_is_out_closed(void **state)
 	    {PIPES, 0, false, ZF_COMPRESS_ZSTD, true, 0, 8191, 4093, 100000},
 	    {SOCKETS, 0, false, ZF_COMPRESS_LZ4, true, 0, 8191, 4093, 100000},
 	};
-	size_t n = 16 * MIB, i;
+	size_t n = 4 * MIB, i;
 	unsigned char *d = su_random_data(n, 7);
 
 	(void)state;

@@ -396,6 +396,18 @@ status_field(const char *status, const char *name)
 	return strtoull(p + strlen(name), NULL, 16);
 }
 
+/* The mask bits of the signals glibc reserves (32 .. SIGRTMIN - 1). */
+static unsigned long long
+glibc_own(void)
+{
+	unsigned long long m = 0;
+	int sig;
+
+	for (sig = 32; sig < SIGRTMIN; sig++)
+		m |= 1ull << (sig - 1);
+	return m;
+}
+
 static void
 test_child_signals_are_reset_to_default(void **state)
 {
@@ -420,9 +432,14 @@ test_child_signals_are_reset_to_default(void **state)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGPIPE, &old_pipe, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
-	/* nothing ignored and nothing blocked in the child */
-	assert_int_equal(status_field(out.data, "\nSigIgn:"), 0);
-	assert_int_equal(status_field(out.data, "\nSigBlk:"), 0);
+	/*
+	 * Nothing ignored and nothing blocked in the child, but for the
+	 * two signals glibc keeps for itself (32 and 33, below SIGRTMIN):
+	 * its sigaction() refuses to touch them, so whatever zferry's own
+	 * parent left there stays.  glibc sets them up itself when needed.
+	 */
+	assert_int_equal(status_field(out.data, "\nSigIgn:") & ~glibc_own(), 0);
+	assert_int_equal(status_field(out.data, "\nSigBlk:") & ~glibc_own(), 0);
 	zf_child_release(&c, 0);
 	zf_buf_release(&out);
 }
