@@ -22,13 +22,13 @@ struct planner {
 	struct zf_plan *plan;
 	const struct zf_tree *src, *dst;
 	const struct zf_plan_opts *o;
-	size_t srclen, dstlen;
+	size_t srclen;
 	struct ds_st *st;
 	size_t capsteps;
 	size_t capnames;
 	size_t *dsoff; /* per step: offset of its destroy_snaps, or ZF_NONE */
 	uint32_t *set; /* guid_index() */
-	size_t capset;
+	size_t capset, allocset;
 	const struct zf_ds *setds;
 	uint64_t key;
 	struct zf_error *err;
@@ -139,12 +139,13 @@ guid_index(struct planner *p, const struct zf_ds *d)
 
 	while (cap < d->nsnaps * 2)
 		cap *= 2;
-	if (cap > p->capset) {
+	if (cap > p->allocset) {
 		uint32_t *s = realloc(p->set, cap * sizeof(*s));
 
 		if (s == NULL)
 			return nomem(p);
 		p->set = s;
+		p->allocset = cap;
 	}
 	p->capset = cap;
 	p->setds = d;
@@ -328,11 +329,14 @@ list_destroys(struct planner *p, size_t step, const struct zf_ds *sd,
 
 /* -------- clones -------- */
 
+enum have { HAVE_NOT, HAVE_ALREADY, HAVE_SENT };
+
 /*
  * Will the target hold the snapshot at position pos of source dataset o
- * (guid) once the steps planned so far have run?
+ * (guid) once the steps planned so far have run: not, already, or because
+ * they send it?
  */
-static bool
+static enum have
 target_will_have(const struct planner *p, size_t o, size_t pos, uint64_t guid)
 {
 	const struct ds_st *st = &p->st[o];
@@ -342,25 +346,31 @@ target_will_have(const struct planner *p, size_t o, size_t pos, uint64_t guid)
 	if (st->selected && st->sent_hi != ZF_NONE &&
 	    (pos == st->sent_hi ||
 	        (st->sent_all && pos >= st->sent_lo && pos <= st->sent_hi)))
-		return true;
+		return HAVE_SENT;
 	if (st->replaced || st->gone ||
 	    (st->up != ZF_NONE &&
 	        (p->st[st->up].replaced || p->st[st->up].gone)) ||
 	    !map_name(p, zf_tree_at(p->src, o)->name, tname, sizeof(tname)))
-		return false;
+		return HAVE_NOT;
 	k = zf_tree_find(p->dst, tname);
 	return k != ZF_NONE &&
-	    snap_by_guid(zf_tree_at(p->dst, k), guid) != ZF_NONE;
+	        snap_by_guid(zf_tree_at(p->dst, k), guid) != ZF_NONE
+	    ? HAVE_ALREADY
+	    : HAVE_NOT;
 }
 
 /*
  * The origin snapshot a clone (source index x) can be sent from: its
  * dataset and position, when it is in the source tree under the source
- * root and the target holds it or will.  Returns false otherwise.
+ * root and the target holds it or will (*sent: by this plan).  Returns
+ * false otherwise.
  */
 static bool
-usable_origin(const struct planner *p, size_t x, size_t *od, size_t *opos)
+usable_origin(const struct planner *p, size_t x, size_t *od, size_t *opos,
+    bool *sent)
 {
+	enum have h;
+
 	const struct zf_ds *d = zf_tree_at(p->src, x), *o;
 	const char *at;
 	char oname[ZF_NAME_MAX];
@@ -386,7 +396,9 @@ usable_origin(const struct planner *p, size_t x, size_t *od, size_t *opos)
 	if (i == o->nsnaps)
 		return false;
 	*opos = i;
-	return target_will_have(p, *od, i, o->snaps[i].guid);
+	h = target_will_have(p, *od, i, o->snaps[i].guid);
+	*sent = h == HAVE_SENT;
+	return h != HAVE_NOT;
 }
 
 /* -------- one dataset -------- */
@@ -404,8 +416,9 @@ plan_new(struct planner *p, size_t x, size_t j, const char *tname,
 	size_t od, opos;
 	enum zf_status r;
 	char oname[ZF_NAME_MAX];
+	bool sent;
 
-	if (!replace && usable_origin(p, x, &od, &opos)) {
+	if (!replace && usable_origin(p, x, &od, &opos, &sent)) {
 		const struct zf_ds *o = zf_tree_at(p->src, od);
 
 		r = send_step(p, x, j, tname, &o->snaps[opos], o->name, first,
@@ -413,7 +426,12 @@ plan_new(struct planner *p, size_t x, size_t j, const char *tname,
 		if (r != ZF_OK)
 			return r;
 		s->clone = true;
-		if (p->st[od].selected && p->st[od].last_step != ZF_NONE)
+		/*
+		 * It waits for the steps that send the origin; an origin the
+		 * target has already needs no wait (and a refused step of
+		 * its dataset must not hold the clone back).
+		 */
+		if (sent)
 			s->after2 = p->st[od].last_step;
 		full_name(oname, sizeof(oname), o->name, &o->snaps[opos]);
 		add_reason(s,
@@ -568,10 +586,27 @@ destroys:
 	return ZF_OK;
 }
 
+/* The longest snapshot name of d (bookmarks are not sent), or NULL. */
+static const char *
+longest_snap(const struct zf_ds *d)
+{
+	const char *best = NULL;
+	size_t i, n, most = 0;
+
+	for (i = 0; i < d->nsnaps; i++)
+		if (!d->snaps[i].bookmark &&
+		    (n = strlen(d->snaps[i].name)) > most) {
+			most = n;
+			best = d->snaps[i].name;
+		}
+	return best;
+}
+
 static enum zf_status
 plan_one(struct planner *p, size_t x)
 {
 	const struct zf_ds *d = zf_tree_at(p->src, x);
+	const char *longest;
 	char tname[ZF_NAME_MAX];
 	size_t j = ZF_NONE, oldest, newest;
 	const struct zf_ds *td = NULL;
@@ -584,6 +619,14 @@ plan_one(struct planner *p, size_t x)
 			add_reason(s,
 			    "the target name of '%s' under '%s' would be longer than 255 bytes",
 			    d->name, p->o->dst_root);
+		return r;
+	}
+	if ((longest = longest_snap(d)) != NULL &&
+	    strlen(tname) + 1 + strlen(longest) >= ZF_NAME_MAX) {
+		r = add_step(p, x, ZF_NONE, tname, ZF_STEP_REFUSE, &s);
+		if (r == ZF_OK)
+			add_reason(s, "'%s@%s' would be longer than 255 bytes",
+			    tname, longest);
 		return r;
 	}
 	/* "zfs destroy -r" of a replaced target takes its children along */
@@ -746,7 +789,6 @@ zf_plan_make(struct zf_plan *plan, const struct zf_tree *src,
 	p.err = err;
 	p.key = zf_now_ns() ^ (uint64_t)(uintptr_t)&p;
 	p.srclen = strlen(o->src_root);
-	p.dstlen = strlen(o->dst_root);
 	n = zf_tree_count(src);
 	p.st = calloc(n, sizeof(*p.st));
 	stack = malloc(n * sizeof(*stack));

@@ -34,6 +34,7 @@ struct arena_block {
 
 /* What the parser keeps of a snapshot besides struct zf_snap. */
 struct snap_x {
+	uint32_t ds;
 	uint32_t line; /* the line that named it first */
 	uint32_t hash; /* of its kind and name, to find duplicates */
 	uint8_t have; /* HAVE_* (the GET format) */
@@ -41,8 +42,6 @@ struct snap_x {
 
 /* ... and of a dataset besides struct zf_ds. */
 struct ds_x {
-	struct snap_x *sx; /* beside ds->snaps */
-	size_t cap; /* of both */
 	uint32_t line; /* the line that named it first */
 	uint32_t succ; /* 1 + the dataset of the line after its last one */
 	uint8_t have;
@@ -52,8 +51,7 @@ struct ds_x {
 /* A slot of the GET format's index of snapshots; i == 0 is empty. */
 struct sref {
 	uint32_t hash;
-	uint32_t ds;
-	uint32_t i; /* index in the dataset's snapshots + 1 */
+	uint32_t i; /* index in ps + 1 */
 };
 
 /* An interned short name; s == NULL is an empty slot. */
@@ -78,8 +76,18 @@ struct zf_tree {
 	size_t nds, capds;
 	uint64_t *dsh; /* hash << 32 | (index + 1); 0 is empty */
 	size_t dshcap;
-	size_t nsnaps;
 	size_t lastds; /* the dataset of the previous line, or ZF_NONE */
+
+	/*
+	 * Snapshots in the order of the listing until zf_tree_finish() groups
+	 * them by dataset into one block: a listing in createtxg order names
+	 * every dataset in turn, and appending to each dataset's own array
+	 * would write all over memory for each line.
+	 */
+	struct zf_snap *ps;
+	struct snap_x *psx;
+	size_t nps, capps;
+	struct zf_snap *snaps;
 
 	/*
 	 * The GET format names an object on several lines: an index of the
@@ -91,6 +99,10 @@ struct zf_tree {
 	size_t shcap;
 	struct iname *in;
 	size_t incap, inn;
+	const char *lastsn; /* the interned short name of the line before */
+	size_t lastsnlen;
+	enum zf_name_kind lastsnkind;
+	uint32_t lastsnhash;
 	char last[ZF_NAME_MAX];
 	size_t lastlen;
 	size_t lastsnap; /* ZF_NONE: the previous object is a dataset */
@@ -332,7 +344,7 @@ sh_grow(struct zf_tree *t)
 	struct sref *nt;
 	size_t cap = t->shcap ? t->shcap : 64, i, j;
 
-	while (cap < t->nsnaps * 2 + 2)
+	while (cap < t->nps * 2 + 2)
 		cap *= 2;
 	if (cap == t->shcap)
 		return true;
@@ -365,9 +377,9 @@ sh_lookup(const struct zf_tree *t, size_t ds, bool bm, const char *p, size_t n,
 		const struct sref *r = &t->sh[j];
 		const struct zf_snap *s;
 
-		if (r->hash != h || r->ds != ds)
+		if (r->hash != h || t->psx[r->i - 1].ds != ds)
 			continue;
-		s = &t->ds[ds].snaps[r->i - 1];
+		s = &t->ps[r->i - 1];
 		if (s->bookmark == bm && strncmp(s->name, p, n) == 0 &&
 		    s->name[n] == '\0')
 			return r->i - 1;
@@ -472,25 +484,23 @@ zf_tree_new(struct zf_tree **tp, const char *root, enum zf_list_format fmt,
 static void
 free_parse_state(struct zf_tree *t)
 {
-	size_t i;
-
-	if (t->dsx != NULL)
-		for (i = 0; i < t->nds; i++)
-			free(t->dsx[i].sx);
 	free(t->dsx);
 	free(t->sh);
 	free(t->in);
+	free(t->ps);
+	free(t->psx);
 	t->dsx = NULL;
 	t->sh = NULL;
 	t->in = NULL;
-	t->shcap = t->incap = t->inn = 0;
+	t->ps = NULL;
+	t->psx = NULL;
+	t->shcap = t->incap = t->inn = t->nps = t->capps = 0;
 }
 
 void
 zf_tree_free(struct zf_tree *t)
 {
 	struct arena_block *b, *next;
-	size_t i;
 
 	if (t == NULL)
 		return;
@@ -499,8 +509,7 @@ zf_tree_free(struct zf_tree *t)
 		free(b);
 	}
 	free_parse_state(t);
-	for (i = 0; i < t->nds; i++)
-		free(t->ds[i].snaps);
+	free(t->snaps);
 	free(t->ds);
 	free(t->dsh);
 	free(t->root);
@@ -630,15 +639,32 @@ parse_name(struct zf_tree *t, const char *p, size_t n, struct pname *pn,
 	if (pn->dn < n) {
 		pn->kind = pn->buf[pn->dn] == '@' ? ZF_NAME_SNAPSHOT
 		                                  : ZF_NAME_BOOKMARK;
-		pn->hash = snap_hash(t, pn->kind == ZF_NAME_BOOKMARK, sp, sn);
 		pn->ds = known_ds(t, pn->buf, pn->dn);
+		/* after recursive snapshots, line after line has this name */
+		if (t->lastsn != NULL && sn == t->lastsnlen &&
+		    pn->kind == t->lastsnkind &&
+		    memcmp(sp, t->lastsn, sn) == 0) {
+			pn->hash = t->lastsnhash;
+			pn->sname = t->lastsn;
+		} else {
+			pn->hash =
+			    snap_hash(t, pn->kind == ZF_NAME_BOOKMARK, sp, sn);
+			pn->sname = intern_find(t, sp, sn, pn->hash);
+		}
 		if (pn->ds != ZF_NONE &&
-		    ((pn->sname = intern_find(t, sp, sn, pn->hash)) != NULL ||
+		    (pn->sname != NULL ||
 		        zf_check_short_name("name", sp, NULL) == ZF_OK)) {
 			if (pn->sname == NULL)
 				pn->sname = intern_add(t, sp, sn, pn->hash);
+			if (pn->sname != NULL) {
+				t->lastsn = pn->sname;
+				t->lastsnlen = sn;
+				t->lastsnkind = pn->kind;
+				t->lastsnhash = pn->hash;
+			}
 			return ZF_OK;
 		}
+		pn->sname = NULL;
 	}
 	if (zf_check_name("name", pn->buf, all, &pn->kind, NULL) != ZF_OK)
 		return bad_name(t, "name", pn->buf, n, all, err);
@@ -766,54 +792,52 @@ add_ds(struct zf_tree *t, const char *p, size_t n, size_t *out,
 }
 
 /*
- * Appends a snapshot to dataset ds: its name p[0..n), interned as sname
+ * Appends a snapshot of dataset ds: its name p[0..n), interned as sname
  * (or NULL), its hash h.
  */
 static enum zf_status
 add_snap(struct zf_tree *t, size_t ds, bool bm, const char *p, size_t n,
     const char *sname, uint32_t h, size_t *out, struct zf_error *err)
 {
-	struct zf_ds *d = &t->ds[ds];
-	struct ds_x *x = &t->dsx[ds];
-	size_t i = d->nsnaps;
+	size_t i = t->nps;
 
-	if (t->nsnaps >= OBJ_MAX)
+	if (i >= OBJ_MAX)
 		return tree_fail(t, err, ZF_E_PROTOCOL,
 		    "listing line %zu: more than %u snapshots", t->lineno,
 		    (unsigned)OBJ_MAX);
-	if (i == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 8;
-		struct zf_snap *s = realloc(d->snaps, cap * sizeof(*s));
-		struct snap_x *sx;
+	if (i == t->capps) {
+		size_t cap = t->capps ? t->capps * 2 : 256;
+		struct zf_snap *ps = realloc(t->ps, cap * sizeof(*ps));
+		struct snap_x *psx;
 
-		if (s == NULL)
+		if (ps == NULL)
 			return nomem(t, err);
-		d->snaps = s;
-		sx = realloc(x->sx, cap * sizeof(*sx));
-		if (sx == NULL)
+		t->ps = ps;
+		psx = realloc(t->psx, cap * sizeof(*psx));
+		if (psx == NULL)
 			return nomem(t, err);
-		x->sx = sx;
-		x->cap = cap;
+		t->psx = psx;
+		t->capps = cap;
 	}
-	memset(&d->snaps[i], 0, sizeof(d->snaps[i]));
-	d->snaps[i].name = sname != NULL ? sname : arena_dup(t, p, n);
-	if (d->snaps[i].name == NULL)
+	memset(&t->ps[i], 0, sizeof(t->ps[i]));
+	t->ps[i].name = sname != NULL ? sname : arena_dup(t, p, n);
+	if (t->ps[i].name == NULL)
 		return nomem(t, err);
-	d->snaps[i].bookmark = bm;
-	x->sx[i].line = line32(t);
-	x->sx[i].hash = h;
-	x->sx[i].have = 0;
-	d->nsnaps++;
-	t->nsnaps++;
+	t->ps[i].bookmark = bm;
+	t->psx[i].ds = (uint32_t)ds;
+	t->psx[i].line = line32(t);
+	t->psx[i].hash = h;
+	t->psx[i].have = 0;
+	t->nps++;
 	*out = i;
 	return ZF_OK;
 }
 
 /*
- * The object a line names: dataset *ds, and its snapshot *snap (ZF_NONE
- * for the dataset itself); *isnew tells whether no earlier line named it.
- * With LIST a snapshot is always new here: zf_tree_finish() finds the
- * duplicates.
+ * The object a line names: dataset *ds, and its snapshot *snap (an index
+ * in ps, or ZF_NONE for the dataset itself); *isnew tells whether no earlier
+ * line named it. With LIST a snapshot is always new here: zf_tree_finish()
+ * finds the duplicates.
  */
 static enum zf_status
 find_object(struct zf_tree *t, const struct pname *pn, size_t *dsp,
@@ -858,7 +882,6 @@ find_object(struct zf_tree *t, const struct pname *pn, size_t *dsp,
 			*isnew = true;
 			if (t->fmt == ZF_LIST_FORMAT_GET) {
 				t->sh[slot].hash = h;
-				t->sh[slot].ds = (uint32_t)ds;
 				t->sh[slot].i = (uint32_t)i + 1;
 			}
 		}
@@ -980,9 +1003,9 @@ add_list_line(struct zf_tree *t, const char *line, size_t len,
 		    "listing line %zu: '%s' is listed twice", t->lineno,
 		    pn.buf);
 	if (snap != ZF_NONE) {
-		t->ds[ds].snaps[snap].guid = guid;
-		t->ds[ds].snaps[snap].createtxg = txg;
-		t->dsx[ds].sx[snap].have = HAVE_ALL | HAVE_ORIGIN;
+		t->ps[snap].guid = guid;
+		t->ps[snap].createtxg = txg;
+		t->psx[snap].have = HAVE_ALL | HAVE_ORIGIN;
 	} else {
 		struct zf_ds *d = &t->ds[ds];
 
@@ -1041,7 +1064,7 @@ add_get_line(struct zf_tree *t, const char *line, size_t len,
 		return r;
 	if ((r = find_object(t, &pn, &ds, &snap, &isnew, err)) != ZF_OK)
 		return r;
-	have = snap != ZF_NONE ? &t->dsx[ds].sx[snap].have : &t->dsx[ds].have;
+	have = snap != ZF_NONE ? &t->psx[snap].have : &t->dsx[ds].have;
 	if (*have & bit)
 		return tree_fail(t, err, ZF_E_PROTOCOL,
 		    "listing line %zu: '%s' has its %.*s twice", t->lineno,
@@ -1051,7 +1074,7 @@ add_get_line(struct zf_tree *t, const char *line, size_t len,
 		return r;
 	*have |= bit;
 	if (snap != ZF_NONE) {
-		struct zf_snap *s = &t->ds[ds].snaps[snap];
+		struct zf_snap *s = &t->ps[snap];
 
 		if (bit == HAVE_GUID)
 			s->guid = v;
@@ -1127,15 +1150,14 @@ check_complete(struct zf_tree *t, struct zf_error *err)
 			return tree_fail(t, err, ZF_E_PROTOCOL,
 			    "listing line %" PRIu32 ": '%s' has no %s", x->line,
 			    d->name, missing(x->have));
-		for (k = 0; k < d->nsnaps; k++)
-			if ((x->sx[k].have & HAVE_ALL) != HAVE_ALL)
-				return tree_fail(t, err, ZF_E_PROTOCOL,
-				    "listing line %" PRIu32
-				    ": '%s%c%s' has no %s",
-				    x->sx[k].line, d->name,
-				    d->snaps[k].bookmark ? '#' : '@',
-				    d->snaps[k].name, missing(x->sx[k].have));
 	}
+	for (k = 0; k < t->nps; k++)
+		if ((t->psx[k].have & HAVE_ALL) != HAVE_ALL)
+			return tree_fail(t, err, ZF_E_PROTOCOL,
+			    "listing line %" PRIu32 ": '%s%c%s' has no %s",
+			    t->psx[k].line, t->ds[t->psx[k].ds].name,
+			    t->ps[k].bookmark ? '#' : '@', t->ps[k].name,
+			    missing(t->psx[k].have));
 	return ZF_OK;
 }
 
@@ -1160,46 +1182,96 @@ check_parents(struct zf_tree *t, struct zf_error *err)
 	return ZF_OK;
 }
 
+/* What the duplicate check needs of a snapshot, grouped by dataset. */
+struct dupkey {
+	uint32_t hash;
+	uint32_t line;
+};
+
 /*
- * Two snapshots (or two bookmarks) of one dataset with one name.  tab is
- * scratch of at least twice the most snapshots of a dataset, rounded up to
- * a power of two.
+ * Two snapshots (or two bookmarks) of dataset d with one name; k holds
+ * their keys, tab is scratch of at least 2 * d->nsnaps slots.
  */
 static enum zf_status
-check_dups(struct zf_tree *t, uint32_t *tab, struct zf_error *err)
+check_dups(struct zf_tree *t, const struct zf_ds *d, const struct dupkey *k,
+    uint32_t *tab, struct zf_error *err)
 {
-	size_t i, k, j, cap;
+	size_t i, j, cap;
 
-	for (i = 0; i < t->nds; i++) {
-		const struct zf_ds *d = &t->ds[i];
-		const struct snap_x *sx = t->dsx[i].sx;
+	for (cap = 4; cap < d->nsnaps * 2; cap *= 2)
+		;
+	memset(tab, 0, cap * sizeof(*tab));
+	for (i = 0; i < d->nsnaps; i++) {
+		const struct zf_snap *b = &d->snaps[i];
 
-		if (d->nsnaps < 2)
-			continue;
-		for (cap = 4; cap < d->nsnaps * 2; cap *= 2)
-			;
-		memset(tab, 0, cap * sizeof(*tab));
-		for (k = 0; k < d->nsnaps; k++) {
-			for (j = sx[k].hash & (cap - 1); tab[j] != 0;
-			     j = (j + 1) & (cap - 1)) {
-				const struct zf_snap *a = &d->snaps[tab[j] - 1];
-				const struct zf_snap *b = &d->snaps[k];
+		for (j = k[i].hash & (cap - 1); tab[j] != 0;
+		     j = (j + 1) & (cap - 1)) {
+			const struct zf_snap *a = &d->snaps[tab[j] - 1];
 
-				if (sx[tab[j] - 1].hash != sx[k].hash ||
-				    a->bookmark != b->bookmark ||
-				    (a->name != b->name &&
-				        strcmp(a->name, b->name) != 0))
-					continue;
-				return tree_fail(t, err, ZF_E_PROTOCOL,
-				    "listing line %" PRIu32
-				    ": '%s%c%s' is listed twice",
-				    sx[k].line, d->name,
-				    b->bookmark ? '#' : '@', b->name);
-			}
-			tab[j] = (uint32_t)k + 1;
+			if (k[tab[j] - 1].hash != k[i].hash ||
+			    a->bookmark != b->bookmark ||
+			    (a->name != b->name &&
+			        strcmp(a->name, b->name) != 0))
+				continue;
+			return tree_fail(t, err, ZF_E_PROTOCOL,
+			    "listing line %" PRIu32
+			    ": '%s%c%s' is listed twice",
+			    k[i].line, d->name, b->bookmark ? '#' : '@',
+			    b->name);
 		}
+		tab[j] = (uint32_t)i + 1;
 	}
 	return ZF_OK;
+}
+
+/*
+ * Moves the snapshots into one block, grouped by dataset (a counting
+ * sort), and checks each dataset's for duplicates.
+ */
+static enum zf_status
+group_snapshots(struct zf_tree *t, struct zf_error *err)
+{
+	size_t *at, i, most = 0, cap = 4;
+	struct dupkey *keys;
+	uint32_t *tab = NULL;
+	enum zf_status r = ZF_OK;
+
+	at = calloc(t->nds + 1, sizeof(*at));
+	keys = malloc((t->nps ? t->nps : 1) * sizeof(*keys));
+	t->snaps = malloc((t->nps ? t->nps : 1) * sizeof(*t->snaps));
+	if (at == NULL || keys == NULL || t->snaps == NULL)
+		goto oom;
+	for (i = 0; i < t->nps; i++)
+		at[t->psx[i].ds + 1]++;
+	for (i = 0; i < t->nds; i++) {
+		if (at[i + 1] > most)
+			most = at[i + 1];
+		t->ds[i].snaps = t->snaps + at[i];
+		t->ds[i].nsnaps = 0;
+		at[i + 1] += at[i];
+	}
+	for (i = 0; i < t->nps; i++) {
+		size_t d = t->psx[i].ds, to = at[d] + t->ds[d].nsnaps++;
+
+		t->snaps[to] = t->ps[i];
+		keys[to].hash = t->psx[i].hash;
+		keys[to].line = t->psx[i].line;
+	}
+	while (cap < most * 2)
+		cap *= 2;
+	if ((tab = malloc(cap * sizeof(*tab))) == NULL)
+		goto oom;
+	for (i = 0; i < t->nds && r == ZF_OK; i++)
+		if (t->ds[i].nsnaps > 1)
+			r = check_dups(t, &t->ds[i], keys + at[i], tab, err);
+	free(at);
+	free(keys);
+	free(tab);
+	return r;
+oom:
+	free(at);
+	free(keys);
+	return nomem(t, err);
 }
 
 /* Name order with '/' first, so that every subtree is contiguous. */
@@ -1270,18 +1342,14 @@ sort_all(struct zf_tree *t)
 				break;
 		if (k < d->nsnaps)
 			qsort(d->snaps, d->nsnaps, sizeof(*d->snaps), snap_cmp);
-		if (d->nsnaps == 0) {
-			free(d->snaps);
+		if (d->nsnaps == 0)
 			d->snaps = NULL;
-		}
 	}
 }
 
 enum zf_status
 zf_tree_finish(struct zf_tree *t, struct zf_error *err)
 {
-	size_t i, most = 0, cap = 4;
-	uint32_t *tab;
 	enum zf_status r;
 
 	if (t->finished)
@@ -1290,18 +1358,8 @@ zf_tree_finish(struct zf_tree *t, struct zf_error *err)
 		return tree_fail(t, err, ZF_E_PROTOCOL,
 		    "the listing of '%s' failed", t->root);
 	if ((r = check_complete(t, err)) != ZF_OK ||
-	    (r = check_parents(t, err)) != ZF_OK)
-		return r;
-	for (i = 0; i < t->nds; i++)
-		if (t->ds[i].nsnaps > most)
-			most = t->ds[i].nsnaps;
-	while (cap < most * 2)
-		cap *= 2;
-	if ((tab = malloc(cap * sizeof(*tab))) == NULL)
-		return nomem(t, err);
-	r = check_dups(t, tab, err);
-	free(tab);
-	if (r != ZF_OK)
+	    (r = check_parents(t, err)) != ZF_OK ||
+	    (r = group_snapshots(t, err)) != ZF_OK)
 		return r;
 	/* the indexes move now: the parse state goes first */
 	free_parse_state(t);

@@ -20,6 +20,10 @@ setup)
 cleanup)
 	if env_zfs_running; then
 		for p in $(zpool list -H -o name | grep -E '^zftest[0-9]+x' || true); do
+			# the test's pid is in the name: leave a live test's pools
+			pid=${p#zftest}
+			pid=${pid%%x*}
+			kill -0 "$pid" 2>/dev/null && continue
 			echo "destroying leftover pool $p" >&2
 			env_pool_destroy "$p" || true
 		done

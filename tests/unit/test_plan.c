@@ -488,7 +488,7 @@ static const struct pcase cases[] = {
         NULL,
         "skip back/a after=-,-\n"
         "skip back/a/b after=0,-\n"
-        "incremental back/a/c pool/a/b@s1->pool/a/c@c1 C after=0,1\n",
+        "incremental back/a/c pool/a/b@s1->pool/a/c@c1 C after=0,-\n",
         NULL},
     {"a clone of an excluded dataset on the target", "pool/a",
         "pool/a\npool/a@s1|11|10\npool/a/b\npool/a/b@s1|21|10\n"
@@ -536,7 +536,7 @@ static const struct pcase cases[] = {
         "pool/a/c||25|origin=pool/a@s1\npool/a/c@c1|31|30\n",
         "back/a", "back/a\nback/a@s1|11|5\nback/a@x|55|6\n", REC, NULL,
         "refuse back/a after=-,-\n"
-        "incremental back/a/c pool/a@s1->pool/a/c@c1 C after=0,0\n",
+        "incremental back/a/c pool/a@s1->pool/a/c@c1 C after=0,-\n",
         NULL},
     {"the origin's target is replaced: the clone goes in full", "pool/a",
         "pool/a\npool/a@s1|11|10\npool/a@s2|12|20\npool/a/b\n"
@@ -611,13 +611,19 @@ static char *
 slurp(const char *name)
 {
 	const char *dir = getenv("ZF_TEST_DATA");
+	const char *slash = strrchr(__FILE__, '/');
 	char path[4096];
 	FILE *f;
 	char *buf;
 	long n;
 
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/listings/%s", dir, name);
+	/* ctest sets ZF_TEST_DATA; without it, the sources' own tests/data */
+	if (dir != NULL && dir[0] != '\0')
+		snprintf(path, sizeof(path), "%s/listings/%s", dir, name);
+	else
+		snprintf(path, sizeof(path), "%.*s/../data/listings/%s",
+		    slash == NULL ? 1 : (int)(slash - __FILE__),
+		    slash == NULL ? "." : __FILE__, name);
 	f = fopen(path, "r");
 	if (f == NULL)
 		fail_msg("cannot open %s", path);
@@ -736,7 +742,7 @@ test_openzfs_listing(void **state)
 	    "refuse tank/dst after=-,-\n"
 	    "resume tank/dst/inc after=0,-\n"
 	    "incremental tank/dst/clone tank/src/inc@s1->tank/src/clone@c1 C "
-	    "after=0,1\n"
+	    "after=0,-\n"
 	    "refuse tank/dst/my data after=0,-\n"
 	    "full tank/dst/vol ->tank/src/vol@s1 after=0,-\n",
 	    &plan);
@@ -757,7 +763,7 @@ test_openzfs_listing(void **state)
 	expect_plan(src, dst, &o,
 	    "resume tank/dst/inc after=-,-\n"
 	    "incremental tank/dst/clone tank/src/inc@s1->tank/src/clone@c1 C "
-	    "after=-,0\n"
+	    "after=-,-\n"
 	    "incremental tank/dst/my data tank/src/my data@s1->tank/src/my "
 	    "data@snap 1 IF after=-,-\n"
 	    "full tank/dst/vol ->tank/src/vol@s1 after=-,-\n",
@@ -851,6 +857,23 @@ test_target_name_too_long(void **state)
 	free(got);
 	zf_plan_release(&plan);
 	zf_tree_free(src);
+
+	/* the dataset fits, one of its snapshots does not */
+	src = mktree("pool/a",
+	    "pool/a\npool/a@s|1|1\n"
+	    "pool/a@a-rather-long-snapshot-name|2|2\n");
+	memset(root, 'y', 230);
+	memcpy(root, "back/", 5);
+	root[230] = '\0';
+	o.dst_root = root;
+	assert_int_equal(zf_plan_make(&plan, src, NULL, &o, NULL), ZF_OK);
+	assert_int_equal(plan.nsteps, 1);
+	assert_int_equal(plan.steps[0].kind, ZF_STEP_REFUSE);
+	assert_string_equal(plan.steps[0].target, root);
+	assert_non_null(strstr(plan.steps[0].reason,
+	    "@a-rather-long-snapshot-name' would be longer than 255 bytes"));
+	zf_plan_release(&plan);
+	zf_tree_free(src);
 }
 
 static void
@@ -914,14 +937,15 @@ test_deep_clone_chain(void **state)
 /*
  * Random trees, targets and options: whatever the input, steps only wait
  * for earlier steps, a dataset's first step waits for its nearest planned
- * ancestor and a clone step for its origin's dataset, and every planned
- * dataset has steps, one after the other.
+ * ancestor, a clone is sent from its origin and may wait only for the
+ * origin's dataset, and every planned dataset has steps, one after the
+ * other.
  */
 static void
 test_random_plans(void **state)
 {
 	unsigned seed = 99;
-	size_t round;
+	size_t round, kinds[5] = {0}, clones = 0;
 
 	(void)state;
 	for (round = 0; round < 300; round++) {
@@ -1035,6 +1059,26 @@ test_random_plans(void **state)
 					    up == ZF_NONE ? ZF_NONE : last[up]);
 				}
 				last[st->src] = k;
+				kinds[st->kind]++;
+				clones += st->clone;
+				if (st->clone) {
+					size_t n0 = strcspn(st->from, "@");
+
+					assert_memory_equal(d->origin, st->from,
+					    strlen(st->from));
+					if (st->after2 != ZF_NONE) {
+						const struct zf_ds *od =
+						    zf_tree_at(src,
+						        plan.steps[st->after2]
+						            .src);
+
+						assert_int_equal(strlen(
+						                     od->name),
+						    n0);
+						assert_memory_equal(od->name,
+						    st->from, n0);
+					}
+				}
 			}
 			for (i = 0; i < n; i++) {
 				bool planned =
@@ -1050,6 +1094,14 @@ test_random_plans(void **state)
 		zf_buf_release(&sb);
 		zf_buf_release(&db);
 	}
+	print_message("random plans: %zu full, %zu incremental (%zu from a "
+	              "clone origin), %zu skip, %zu refuse\n",
+	    kinds[ZF_STEP_FULL], kinds[ZF_STEP_INCREMENTAL], clones,
+	    kinds[ZF_STEP_SKIP], kinds[ZF_STEP_REFUSE]);
+	/* every kind but RESUME turns up */
+	assert_true(clones > 10 && kinds[ZF_STEP_FULL] > 10 &&
+	    kinds[ZF_STEP_INCREMENTAL] > 10 && kinds[ZF_STEP_SKIP] > 10 &&
+	    kinds[ZF_STEP_REFUSE] > 10);
 }
 
 int
