@@ -55,6 +55,7 @@ struct zf_sync {
 	struct zf_master master;
 	bool use_resumable;
 	bool use_nomount;
+	bool holds_cleaned;
 	struct result *res;
 	size_t nres;
 	struct zf_sync_counts counts;
@@ -1023,6 +1024,100 @@ round_release(struct round *rd)
 	pthread_cond_destroy(&rd->cv);
 }
 
+/* Releases what one batch of "zfs holds -H" shows with our tag. */
+static void
+release_batch(struct zf_sync *sy, struct zf_argv *names)
+{
+	struct zf_buf out = ZF_BUF_INIT(4 * 1024 * 1024);
+	struct zf_argv rel = ZF_ARGV_INIT;
+	struct zf_error e;
+	const char *p, *eol;
+	size_t tl = strlen(sy->hold_tag);
+
+	zf_error_clear(&e);
+	if (zfs_on(sy, &sy->spec.source, (const char *const *)names->v, &out,
+	        &e) != ZF_OK ||
+	    out.data == NULL) {
+		zf_buf_release(&out);
+		return;
+	}
+	zf_argv_push(&rel, "release");
+	zf_argv_push(&rel, sy->hold_tag);
+	/* "name\ttag\ttimestamp" lines: ours are released */
+	for (p = out.data; *p != '\0'; p = *eol ? eol + 1 : eol) {
+		const char *tab = NULL, *q;
+
+		eol = strchrnul(p, '\n');
+		for (q = p; q < eol; q++)
+			if (*q == '\t') {
+				tab = q;
+				break;
+			}
+		if (tab == NULL || (size_t)(eol - tab - 1) < tl + 1 ||
+		    memcmp(tab + 1, sy->hold_tag, tl) != 0 ||
+		    tab[1 + tl] != '\t')
+			continue;
+		{
+			char name[ZF_NAME_MAX];
+			size_t n = (size_t)(tab - p);
+
+			if (n >= sizeof(name))
+				continue;
+			memcpy(name, p, n);
+			name[n] = '\0';
+			if (zf_check_name("", name, ZF_NAME_SNAPSHOT, NULL,
+			        NULL) == ZF_OK)
+				zf_argv_push(&rel, name);
+		}
+	}
+	if (zf_argv_ok(&rel) && rel.n > 2) {
+		zf_session_text(&sy->sess, ZF_EV_NOTE,
+		    "releasing %zu hold%s left by an earlier run", rel.n - 2,
+		    rel.n == 3 ? "" : "s");
+		zf_error_clear(&e);
+		if (zfs_on(sy, &sy->spec.source, (const char *const *)rel.v,
+		        NULL, &e) != ZF_OK)
+			zf_session_text(&sy->sess, ZF_EV_WARNING,
+			    "cannot release old holds: %s", e.msg);
+	}
+	zf_argv_clear(&rel);
+	zf_buf_release(&out);
+}
+
+/*
+ * --hold: a run that died left its holds (tag zferry_<hash of the
+ * target>); find them on the source's snapshots and release them, a
+ * batch of snapshots per "zfs holds".
+ */
+static void
+release_stale_holds(struct zf_sync *sy, const struct zf_tree *src)
+{
+	struct zf_argv names = ZF_ARGV_INIT;
+	size_t i, k;
+
+	for (i = 0; i < zf_tree_count(src); i++) {
+		const struct zf_ds *d = zf_tree_at(src, i);
+
+		for (k = 0; k < d->nsnaps; k++) {
+			if (d->snaps[k].bookmark)
+				continue;
+			if (names.n == 0) {
+				zf_argv_push(&names, "holds");
+				zf_argv_push(&names, "-H");
+			}
+			zf_argv_pushf(&names, "%s@%s", d->name,
+			    d->snaps[k].name);
+			if (names.n >= HOLDS_BATCH + 2) {
+				release_batch(sy, &names);
+				zf_argv_clear(&names);
+			}
+		}
+	}
+	if (names.n > 2)
+		release_batch(sy, &names);
+	zf_argv_clear(&names);
+}
+
 /* Lists, plans, and (unless a dry run) runs the plan; *again: replan. */
 static enum zf_status
 run_round(struct zf_sync *sy, bool *again, struct zf_error *err)
@@ -1070,6 +1165,12 @@ run_round(struct zf_sync *sy, bool *again, struct zf_error *err)
 	record_static(sy, &rd);
 	if (sy->dry_run)
 		goto out;
+	if (sy->hold && !sy->holds_cleaned) {
+		zf_session_text(&sy->sess, ZF_EV_NOTE,
+		    "holding what is sent with the tag '%s'", sy->hold_tag);
+		release_stale_holds(sy, rd.src);
+		sy->holds_cleaned = true;
+	}
 	/* the calling thread works too; jobs - 1 more */
 	for (k = 1; k < sy->jobs && k < rd.plan.nsteps; k++)
 		if (pthread_create(&th[nth], NULL, worker, &rd) == 0)
