@@ -9,6 +9,12 @@
 #   make check-openzfs  build (or restore from ~/.cache) an OpenZFS 2.3 qemu
 #                     guest and run the OpenZFS suite in it
 #   make format       reformat the sources with clang-format
+#   make bench        install pv, mbuffer, zstd, lz4, build, and compare
+#                     zferry's relay with them (several minutes)
+#   make bench-quick  the same with small sizes, under a minute
+#   make fuzz         build the libFuzzer targets (clang) into build/fuzz
+#   make fuzz-smoke   run each fuzz target FUZZ_SECONDS (15) on its corpus;
+#                     fails on any crash, leak or sanitizer report
 
 BUILD    ?= build
 ASAN     ?= build-asan
@@ -61,6 +67,33 @@ check-openzfs:
 	scripts/install-deps build openzfs
 	$(MAKE) all
 	tests/openzfs/run.sh $(BUILD)/zferry
+
+.PHONY: bench bench-quick
+bench:
+	scripts/install-deps build test bench
+	$(MAKE) all
+	bench/run.sh $(BUILD)/zferry
+	bench/sync.sh $(BUILD)/zferry
+	bench/plan.sh $(BUILD)
+
+bench-quick:
+	scripts/install-deps build test bench
+	$(MAKE) all
+	bench/run.sh --quick $(BUILD)/zferry
+	bench/sync.sh --quick $(BUILD)/zferry
+	bench/plan.sh $(BUILD)
+
+FUZZ         ?= $(BUILD)/fuzz
+FUZZ_SECONDS ?= 15
+
+.PHONY: fuzz fuzz-smoke
+fuzz:
+	scripts/install-deps build fuzz
+	CC=clang $(CMAKE) -S tests/fuzz -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	$(CMAKE) --build $(FUZZ) -j $(JOBS)
+
+fuzz-smoke: fuzz
+	tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
 
 demo: deps
 	$(MAKE) all

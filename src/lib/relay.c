@@ -62,6 +62,11 @@ zf_relay_init(struct zf_relay *r, int in_fd, int out_fd,
 	r->codec_compresses = opts->codec_compresses;
 	r->last_move_ns = zf_now_ns();
 	zf_bucket_init(&r->bucket, opts->bwlimit, 0, r->last_move_ns);
+	/*
+	 * Start with an empty bucket: a full one lets a twentieth of a
+	 * second out at once, 5 % over the rate in the first second.
+	 */
+	zf_bucket_take(&r->bucket, r->bucket.burst);
 	nonblock(in_fd);
 	nonblock(out_fd);
 	if (r->codec != NULL)
