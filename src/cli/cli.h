@@ -95,7 +95,11 @@ int cli_xfer_opt(struct cli_xfer *x, int c, const char *arg,
 int cli_strlist_push(struct cli_strlist *l, const char *s);
 void cli_xfer_finish(struct cli_xfer *x);
 void cli_xfer_release(struct cli_xfer *x);
-int cli_bad_option(char **argv, int c);
+/*
+ * What an option handler's result (1, 0, -1 as cli_xfer_opt) means: OK,
+ * or a message (unknown option, missing value, err) and EXIT_USAGE.
+ */
+int cli_opt_done(int got, char **argv, int c, const struct zf_error *err);
 
 /* send.c */
 int cmd_send(int argc, char **argv);

@@ -238,11 +238,21 @@ cli_xfer_release(struct cli_xfer *x)
 }
 
 int
-cli_bad_option(char **argv, int c)
+cli_opt_done(int got, char **argv, int c, const struct zf_error *err)
 {
-	if (c == ':')
-		cli_usage_error("option '%s' needs a value", argv[optind - 1]);
-	else
-		cli_usage_error("unknown option '%s'", argv[optind - 1]);
+	if (got == 1)
+		return EXIT_OK;
+	if (got == 0) {
+		if (c == ':')
+			cli_usage_error("option '%s' needs a value",
+			    argv[optind - 1]);
+		else
+			cli_usage_error("unknown option '%s'",
+			    argv[optind - 1]);
+	} else if (err->code == ZF_OK) {
+		cli_msg("out of memory");
+	} else {
+		cli_error(err);
+	}
 	return EXIT_USAGE;
 }

@@ -100,20 +100,8 @@ parse_send(int argc, char **argv, struct send_args *a)
 			rc = -1;
 			break;
 		default:
-			switch (cli_xfer_opt(&a->x, c, optarg, &err)) {
-			case 1:
-				break;
-			case -1:
-				if (err.code == ZF_OK)
-					cli_msg("out of memory");
-				else
-					cli_error(&err);
-				rc = EXIT_USAGE;
-				break;
-			default:
-				rc = cli_bad_option(argv, c);
-				break;
-			}
+			rc = cli_opt_done(cli_xfer_opt(&a->x, c, optarg, &err),
+			    argv, c, &err);
 		}
 	}
 	free(longopts);

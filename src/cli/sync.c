@@ -173,20 +173,7 @@ parse_sync(int argc, char **argv, struct sync_args *a)
 			rc = -1;
 			break;
 		}
-		switch (sync_opt(a, c, optarg, &err)) {
-		case 1:
-			break;
-		case -1:
-			if (err.code == ZF_OK)
-				cli_msg("out of memory");
-			else
-				cli_error(&err);
-			rc = EXIT_USAGE;
-			break;
-		default:
-			rc = cli_bad_option(argv, c);
-			break;
-		}
+		rc = cli_opt_done(sync_opt(a, c, optarg, &err), argv, c, &err);
 	}
 	free(longopts);
 	if (rc != EXIT_OK)

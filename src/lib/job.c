@@ -1,16 +1,11 @@
 #include "compat.h"
 
-#include <fcntl.h>
-
 #include "zferry/zferry.h"
 #include "session.h"
 
 struct zf_job {
 	struct zf_spec spec;
 	struct zf_session sess;
-	int cancel_rd;
-	int cancel_wr;
-	atomic_int cancel_sig;
 	bool ran;
 };
 
@@ -25,7 +20,6 @@ zf_job_new(struct zf_job **jobp, const struct zf_send_config *cfg,
     struct zf_error *err)
 {
 	struct zf_job *job;
-	int fds[2];
 	enum zf_status r;
 
 	*jobp = NULL;
@@ -37,17 +31,12 @@ zf_job_new(struct zf_job **jobp, const struct zf_send_config *cfg,
 		free(job);
 		return r;
 	}
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-		r = zf_fail_errno(err, errno, "cannot make a pipe");
+	r = zf_session_init(&job->sess, &job->spec, err);
+	if (r != ZF_OK) {
 		zf_spec_release(&job->spec);
 		free(job);
 		return r;
 	}
-	job->cancel_rd = fds[0];
-	job->cancel_wr = fds[1];
-	atomic_init(&job->cancel_sig, 0);
-	zf_session_init(&job->sess, &job->spec, job->cancel_rd,
-	    &job->cancel_sig);
 	*jobp = job;
 	return ZF_OK;
 }
@@ -62,16 +51,7 @@ zf_job_set_events(struct zf_job *job, zf_event_fn fn, void *arg)
 void
 zf_job_cancel(struct zf_job *job, int signo)
 {
-	int saved = errno;
-	int expected = 0;
-	ssize_t n;
-
-	/* the first reason wins; the byte wakes every poll loop for good */
-	atomic_compare_exchange_strong(&job->cancel_sig, &expected,
-	    signo != 0 ? signo : -1);
-	n = write(job->cancel_wr, "x", 1);
-	(void)n;
-	errno = saved;
+	zf_session_cancel(&job->sess, signo);
 }
 
 void
@@ -80,8 +60,6 @@ zf_job_free(struct zf_job *job)
 	if (job == NULL)
 		return;
 	zf_session_release(&job->sess);
-	close(job->cancel_rd);
-	close(job->cancel_wr);
 	zf_spec_release(&job->spec);
 	free(job);
 }

@@ -1,6 +1,8 @@
 #include "compat.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "codec.h"
 #include "rate.h"
@@ -12,23 +14,51 @@
 #define ESTIMATE_OUT_MAX (1024 * 1024)
 #define PROBE_OUT_MAX (16 * 1024)
 
-void
-zf_session_init(struct zf_session *s, const struct zf_spec *spec, int cancel_rd,
-    atomic_int *cancel_sig)
+enum zf_status
+zf_session_init(struct zf_session *s, const struct zf_spec *spec,
+    struct zf_error *err)
 {
+	int fds[2];
+
 	memset(s, 0, sizeof(*s));
 	s->spec = spec;
-	s->cancel_rd = cancel_rd;
-	s->cancel_sig = cancel_sig;
 	s->src.loc = &spec->source;
 	s->dst.loc = &spec->target;
+	atomic_init(&s->cancel_sig, 0);
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+		s->cancel_rd = s->cancel_wr = -1;
+		return zf_fail_errno(err, errno, "cannot make a pipe");
+	}
+	s->cancel_rd = fds[0];
+	s->cancel_wr = fds[1];
 	pthread_mutex_init(&s->lock, NULL);
+	return ZF_OK;
 }
 
 void
 zf_session_release(struct zf_session *s)
 {
+	if (s->cancel_rd < 0)
+		return;
+	close(s->cancel_rd);
+	close(s->cancel_wr);
+	s->cancel_rd = s->cancel_wr = -1;
 	pthread_mutex_destroy(&s->lock);
+}
+
+void
+zf_session_cancel(struct zf_session *s, int signo)
+{
+	int saved = errno;
+	int expected = 0;
+	ssize_t n;
+
+	/* the first reason wins; the byte wakes every poll loop for good */
+	atomic_compare_exchange_strong(&s->cancel_sig, &expected,
+	    signo != 0 ? signo : -1);
+	n = write(s->cancel_wr, "x", 1);
+	(void)n;
+	errno = saved;
 }
 
 void
@@ -102,13 +132,13 @@ emit_command(struct zf_session *s, enum zf_stage stage, char **argv)
 bool
 zf_session_is_canceled(struct zf_session *s)
 {
-	return atomic_load(s->cancel_sig) != 0;
+	return atomic_load(&s->cancel_sig) != 0;
 }
 
 enum zf_status
 zf_session_canceled(struct zf_session *s, struct zf_error *err)
 {
-	int sig = atomic_load(s->cancel_sig);
+	int sig = atomic_load(&s->cancel_sig);
 
 	if (err != NULL && err->code == ZF_E_CANCELED)
 		err->code = ZF_OK; /* replace the inner "canceled" */
@@ -158,6 +188,17 @@ zf_child_failure(const struct zf_child *c, const struct zf_location *loc,
 	char status[48];
 
 	v = zf_classify(c->stage, remote, code, text, c->errbuf.len);
+	/*
+	 * For a remote side the child is the local ssh client: killed by a
+	 * signal that zferry did not send, it took the link down with it
+	 * (what ran at the far end may have kept resumable state).  A
+	 * retry may succeed.
+	 */
+	if (remote && !v.known && c->reaped && WIFSIGNALED(c->status) &&
+	    !c->killed) {
+		v.stage = ZF_STAGE_SSH;
+		v.transient = true;
+	}
 	zf_stderr_line(line, sizeof(line), text, c->errbuf.len);
 	if (remote)
 		snprintf(where, sizeof(where), " on '%s'", loc->host);

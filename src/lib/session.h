@@ -36,7 +36,8 @@ struct zf_session {
 	struct zf_side src;
 	struct zf_side dst;
 	int cancel_rd; /* readable once canceled: never drained */
-	atomic_int *cancel_sig; /* the signal, -1, or 0 */
+	int cancel_wr;
+	atomic_int cancel_sig; /* the signal, -1, or 0 */
 	zf_event_fn fn;
 	void *arg;
 	pthread_mutex_t lock; /* one event at a time */
@@ -54,9 +55,20 @@ struct zf_xfer_stats {
 	uint64_t elapsed_ns;
 };
 
-void zf_session_init(struct zf_session *s, const struct zf_spec *spec,
-    int cancel_rd, atomic_int *cancel_sig);
+/*
+ * Sets s up for spec (not copied: it must outlive s) with its cancel pipe.
+ * Returns ZF_OK or ZF_E_SYS; s is released on failure.
+ */
+enum zf_status zf_session_init(struct zf_session *s, const struct zf_spec *spec,
+    struct zf_error *err);
 void zf_session_release(struct zf_session *s);
+
+/*
+ * Cancels every transfer of the session: records signo (the first reason
+ * wins) and makes the cancel pipe readable for good.  Async-signal safe,
+ * thread safe.
+ */
+void zf_session_cancel(struct zf_session *s, int signo);
 
 /* Emits ev with source and target filled in (may be NULL). */
 void zf_session_emit(struct zf_session *s, struct zf_event *ev,

@@ -37,9 +37,6 @@ struct result {
 struct zf_sync {
 	struct zf_spec spec;
 	struct zf_session sess;
-	int cancel_rd;
-	int cancel_wr;
-	atomic_int cancel_sig;
 	bool ran;
 	/* settings */
 	bool recursive, skip_parent, no_stream, force, delete_target_snapshots;
@@ -203,10 +200,6 @@ zf_sync_free(struct zf_sync *sy)
 	if (sy == NULL)
 		return;
 	zf_session_release(&sy->sess);
-	if (sy->cancel_rd >= 0)
-		close(sy->cancel_rd);
-	if (sy->cancel_wr >= 0)
-		close(sy->cancel_wr);
 	for (i = 0; i < sy->nexcludes; i++)
 		regfree(&sy->excludes[i]);
 	free(sy->excludes);
@@ -221,29 +214,20 @@ zf_sync_new(struct zf_sync **sp, const struct zf_sync_config *c,
     struct zf_error *err)
 {
 	struct zf_sync *sy;
-	int fds[2];
 
 	*sp = NULL;
 	sy = calloc(1, sizeof(*sy));
 	if (sy == NULL)
 		return zf_fail(err, ZF_E_NOMEM, "out of memory");
-	sy->cancel_rd = sy->cancel_wr = -1;
-	zf_session_init(&sy->sess, &sy->spec, -1, &sy->cancel_sig);
+	sy->sess.cancel_rd = sy->sess.cancel_wr = -1; /* nothing to release */
 	if (sync_fill(sy, c, err) != ZF_OK) {
 		zf_sync_free(sy);
 		return err != NULL && err->code ? err->code : ZF_E_INVALID;
 	}
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-		zf_fail_errno(err, errno, "cannot make a pipe");
+	if (zf_session_init(&sy->sess, &sy->spec, err) != ZF_OK) {
 		zf_sync_free(sy);
 		return ZF_E_SYS;
 	}
-	sy->cancel_rd = fds[0];
-	sy->cancel_wr = fds[1];
-	atomic_init(&sy->cancel_sig, 0);
-	sy->sess.cancel_rd = sy->cancel_rd;
-	sy->sess.src.loc = &sy->spec.source;
-	sy->sess.dst.loc = &sy->spec.target;
 	*sp = sy;
 	return ZF_OK;
 }
@@ -258,15 +242,7 @@ zf_sync_set_events(struct zf_sync *sy, zf_event_fn fn, void *arg)
 void
 zf_sync_cancel(struct zf_sync *sy, int signo)
 {
-	int saved = errno;
-	int expected = 0;
-	ssize_t n;
-
-	atomic_compare_exchange_strong(&sy->cancel_sig, &expected,
-	    signo != 0 ? signo : -1);
-	n = write(sy->cancel_wr, "x", 1);
-	(void)n;
-	errno = saved;
+	zf_session_cancel(&sy->sess, signo);
 }
 
 void
@@ -391,8 +367,8 @@ list_side(struct zf_sync *sy, struct zf_side *side, const char *root,
 	memset(&lc, 0, sizeof(lc));
 	lc.tree = *tp;
 	zf_child_init(&c, "zfs list", ZF_STAGE_LIST);
-	r = zf_run_lines(&c, argv, list_line, &lc, LIST_LINE_MAX, sy->cancel_rd,
-	    err);
+	r = zf_run_lines(&c, argv, list_line, &lc, LIST_LINE_MAX,
+	    sy->sess.cancel_rd, err);
 	zf_argv_free_v(argv);
 	if (r == ZF_E_CANCELED)
 		r = zf_session_canceled(&sy->sess, err);
@@ -592,7 +568,7 @@ backoff(struct zf_sync *sy, unsigned attempt)
 	    : 0;
 	zf_session_text(&sy->sess, ZF_EV_NOTE, "retrying in %" PRIu64 " ms",
 	    ms);
-	p.fd = sy->cancel_rd;
+	p.fd = sy->sess.cancel_rd;
 	p.events = POLLIN;
 	return poll(&p, 1, (int)ms) == 0;
 }
@@ -655,10 +631,11 @@ verify_token(struct zf_sync *sy, const struct zf_ds *src, const char *token,
 	exp.dataset = src->name;
 	exp.guids = guids;
 	exp.nguids = n;
-	/* an origin of a clone is a valid base too; verify checks the rest */
-	exp.fromguid = from_known || tok->fromguid == 0 || src->origin != NULL
-	    ? tok->fromguid
-	    : 0;
+	/*
+	 * Any base is checked below (an origin of a clone is a valid base
+	 * too), with a message that says what is wrong with it.
+	 */
+	exp.fromguid = tok->fromguid;
 	exp.raw = (sy->spec.send_flags & ZF_SEND_RAW) != 0;
 	r = zf_token_verify(tok, &exp, err);
 	free(guids);
@@ -675,14 +652,40 @@ verify_token(struct zf_sync *sy, const struct zf_ds *src, const char *token,
 	return r;
 }
 
+/*
+ * A token of src itself whose snapshot, or base, src no longer has: the
+ * partial receive can never be completed.
+ */
+static bool
+token_snapshot_gone(const struct zf_ds *src, const struct zf_resume_token *tok)
+{
+	size_t n = strlen(src->name), i;
+	bool to_there = false,
+	     from_there = tok->fromguid == 0 || src->origin != NULL;
+
+	if (strncmp(tok->toname, src->name, n) != 0 || tok->toname[n] != '@')
+		return false;
+	for (i = 0; i < src->nsnaps; i++) {
+		if (!src->snaps[i].bookmark &&
+		    src->snaps[i].guid == tok->toguid)
+			to_there = true;
+		if (src->snaps[i].guid == tok->fromguid)
+			from_there = true;
+	}
+	return !to_there || !from_there;
+}
+
 static bool
 err_says(const struct zf_error *e, const char *what)
 {
 	return strstr(e->msg, what) != NULL;
 }
 
-/* The receiver's partial state is useless: zfs receive -A, plan again. */
-static void
+/*
+ * The receiver's partial state is useless: zfs receive -A, plan again.
+ * False when it could not be aborted.
+ */
+static bool
 abort_token(struct zf_sync *sy, struct round *rd, const char *target)
 {
 	const char *args[] = {"receive", "-A", target, NULL};
@@ -691,13 +694,16 @@ abort_token(struct zf_sync *sy, struct round *rd, const char *target)
 	zf_error_clear(&e);
 	zf_session_text(&sy->sess, ZF_EV_NOTE,
 	    "aborting the partial receive of '%s' (zfs receive -A)", target);
-	if (zfs_on(sy, &sy->spec.target, args, NULL, &e) != ZF_OK)
+	if (zfs_on(sy, &sy->spec.target, args, NULL, &e) != ZF_OK) {
 		zf_session_text(&sy->sess, ZF_EV_WARNING,
 		    "cannot abort the partial receive of '%s': %s", target,
 		    e.msg);
+		return false;
+	}
 	pthread_mutex_lock(&rd->mu);
 	rd->replan = true;
 	pthread_mutex_unlock(&rd->mu);
+	return true;
 }
 
 static enum zf_status
@@ -711,14 +717,30 @@ run_resume(struct zf_sync *sy, struct round *rd, const struct zf_step *st,
 	struct zf_spec x;
 	enum zf_status r;
 
-	if (verify_token(sy, src, token, &tok, err) != ZF_OK)
-		return ZF_E_PROTOCOL;
+	if (verify_token(sy, src, token, &tok, err) != ZF_OK) {
+		/*
+		 * Its snapshot or base was destroyed on the source: nothing
+		 * is sent, the target's partial state is aborted (all that a
+		 * forged token can get) and the dataset planned again.
+		 */
+		if (!token_snapshot_gone(src, &tok))
+			return ZF_E_PROTOCOL;
+		zf_session_text(&sy->sess, ZF_EV_NOTE,
+		    "the resume token of '%s' asks for '%s' (or its base), which '%s' no longer has",
+		    st->target, tok.toname, src->name);
+		if (!abort_token(sy, rd, st->target))
+			return ZF_E_PROTOCOL;
+		zf_error_clear(err);
+		return ZF_OK;
+	}
 	x = sy->spec;
 	zf_strlcpy_ok(x.source.dataset, tok.toname, sizeof(x.source.dataset));
 	zf_strlcpy_ok(x.target.dataset, st->target, sizeof(x.target.dataset));
 	x.base = NULL;
 	x.intermediates = false;
 	x.recv_flags |= ZF_RECV_RESUMABLE;
+	if (sy->use_nomount)
+		x.recv_flags |= ZF_RECV_NOMOUNT;
 	/* a full receive into a dataset that existed needed -F, again now */
 	if (tok.fromguid == 0 && dst != NULL && dst->nsnaps > 0)
 		x.recv_flags |= ZF_RECV_FORCE;
@@ -735,8 +757,8 @@ run_resume(struct zf_sync *sy, struct round *rd, const struct zf_step *st,
 	if (err != NULL &&
 	    (err_says(err, "no longer exists") ||
 	        err_says(err, "no longer the same snapshot") ||
-	        err_says(err, "resume token is corrupt"))) {
-		abort_token(sy, rd, st->target);
+	        err_says(err, "resume token is corrupt")) &&
+	    abort_token(sy, rd, st->target)) {
 		zf_error_clear(err);
 		return ZF_OK;
 	}
@@ -812,6 +834,8 @@ run_step(struct zf_sync *sy, struct round *rd, size_t i)
 		struct zf_spec x;
 
 		zf_error_clear(&e);
+		/* an aborted token sends nothing: no bytes of a last try */
+		memset(&xs, 0, sizeof(xs));
 		if (tk != NULL) {
 			r = run_resume(sy, rd, st, tk, &xs, &e);
 		} else {
@@ -1466,6 +1490,8 @@ zf_sync_run(struct zf_sync *sy, struct zf_error *err)
 	if (r == ZF_OK) {
 		sy->use_resumable =
 		    sy->resumable_wanted && zf_opt_has(s->dst.recv_opts, 's');
+		/* targets are received unmounted where the zfs can (-u) */
+		sy->use_nomount = zf_opt_has(s->dst.recv_opts, 'u');
 		if (sy->resumable_wanted && !sy->use_resumable)
 			zf_session_text(s, ZF_EV_NOTE,
 			    "no resumable receive: the zfs on the target has no receive -s");
