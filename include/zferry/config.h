@@ -105,7 +105,8 @@ struct zf_send_config {
 	struct zf_ssh_config ssh;
 	const char *zfs_program; /* local zfs; NULL: "zfs" from PATH */
 	const char *ssh_program; /* NULL: "ssh" from PATH */
-	const char *remote_zfs; /* zfs on the remote host; NULL: "zfs" */
+	/* zfs on the remote host (no '=': env reads it); NULL: "zfs" */
+	const char *remote_zfs;
 	/* zferry on the remote host; NULL: "zferry" if in its PATH */
 	const char *remote_zferry;
 

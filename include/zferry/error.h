@@ -63,6 +63,14 @@ void zf_error_clear(struct zf_error *err);
 /* Returns a static lowercase name such as "invalid input". */
 const char *zf_status_str(enum zf_status code);
 
+/*
+ * Copies src[0..len) into dst (size dstsz, always NUL-terminated) with
+ * control characters, DEL, backslash and bytes >= 0x80 escaped (\n, \t,
+ * \\, \x1b), so untrusted text cannot drive a terminal; cut with "..."
+ * when dst is too small.  Returns the length written.
+ */
+size_t zf_escape(char *dst, size_t dstsz, const char *src, size_t len);
+
 /* Returns a static name such as "zfs send", "ssh" or "zfs receive". */
 const char *zf_stage_str(enum zf_stage stage);
 

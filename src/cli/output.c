@@ -45,13 +45,16 @@ cli_msg(const char *fmt, ...)
 void
 cli_usage_error(const char *fmt, ...)
 {
+	char raw[1024], shown[2048];
 	va_list ap;
 
-	fputs("zferry: ", stderr);
+	/* it quotes what the user typed: shown escaped, like any message */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'zferry --help' for more information.\n", stderr);
+	zf_escape(shown, sizeof(shown), raw, strlen(raw));
+	fprintf(stderr,
+	    "zferry: %s\nTry 'zferry --help' for more information.\n", shown);
 }
 
 /* err->msg is already one line with control characters escaped. */

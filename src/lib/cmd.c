@@ -16,9 +16,20 @@ zf_sh_quote(struct zf_buf *out, const char *const *argv, struct zf_error *err)
 			r = zf_buf_add(out, " ", 1);
 		if (r == ZF_OK)
 			r = zf_buf_add(out, "'", 1);
-		for (p = *argv; r == ZF_OK && *p != '\0'; p++)
-			r = *p == '\'' ? zf_buf_add(out, "'\\''", 4)
-			               : zf_buf_add(out, p, 1);
+		/*
+		 * A quote or a backslash is written outside the quotes,
+		 * escaped: '\'' and '\\'.  POSIX shells need it for the
+		 * quote; fish would read a backslash inside quotes as an
+		 * escape, so none ever stands inside them.
+		 */
+		for (p = *argv; r == ZF_OK && *p != '\0'; p++) {
+			if (*p == '\'')
+				r = zf_buf_add(out, "'\\''", 4);
+			else if (*p == '\\')
+				r = zf_buf_add(out, "'\\\\'", 4);
+			else
+				r = zf_buf_add(out, p, 1);
+		}
 		if (r == ZF_OK)
 			r = zf_buf_add(out, "'", 1);
 		if (r != ZF_OK) {

@@ -294,6 +294,22 @@ check_program(const char *what, const char *prog, struct zf_error *err)
 	return ZF_OK;
 }
 
+/*
+ * The remote zfs runs as "env LC_ALL=C ZFS ARGS..." (cmd.c), and env(1)
+ * takes any word with a '=' for a variable to set, not the program.
+ */
+static enum zf_status
+check_remote_zfs(const char *prog, struct zf_error *err)
+{
+	if (check_program("--remote-zfs", prog, err) != ZF_OK)
+		return ZF_E_INVALID;
+	if (prog != NULL && strchr(prog, '=') != NULL)
+		return zf_fail_input(err,
+		    "--remote-zfs: invalid program name '%s': env would read it as a variable",
+		    prog);
+	return ZF_OK;
+}
+
 static enum zf_status
 spec_engine(struct zf_spec *s, const struct zf_send_config *c,
     struct zf_error *err)
@@ -390,7 +406,7 @@ spec_fill(struct zf_spec *s, const struct zf_send_config *c, bool sync,
 		return ZF_E_INVALID;
 	if (check_program("ZFERRY_ZFS", c->zfs_program, err) ||
 	    check_program("ZFERRY_SSH", c->ssh_program, err) ||
-	    check_program("--remote-zfs", c->remote_zfs, err) ||
+	    check_remote_zfs(c->remote_zfs, err) ||
 	    check_program("--remote-zferry", c->remote_zferry, err))
 		return ZF_E_INVALID;
 	if (spec_engine(s, c, err) != ZF_OK)

@@ -238,8 +238,8 @@ run_short(struct zf_session *s, struct zf_child *c, char **argv,
 
 enum zf_status
 zf_session_zfs(struct zf_session *s, const struct zf_location *loc,
-    const char *const *args, struct zf_buf *out, struct zf_child *c,
-    struct zf_error *err)
+    const char *const *args, struct zf_buf *out, bool even_canceled,
+    struct zf_child *c, struct zf_error *err)
 {
 	struct zf_argv za = ZF_ARGV_INIT;
 	char **argv;
@@ -250,7 +250,13 @@ zf_session_zfs(struct zf_session *s, const struct zf_location *loc,
 	argv = side_argv(s, loc, NULL, &za, err);
 	if (argv == NULL)
 		return err != NULL && err->code ? err->code : ZF_E_NOMEM;
-	r = run_short(s, c, argv, out, err);
+	if (even_canceled) {
+		/* no cancel fd: this must run even after a cancel */
+		emit_command(s, c->stage, argv);
+		r = zf_run_capture(c, argv, out, -1, err);
+	} else {
+		r = run_short(s, c, argv, out, err);
+	}
 	zf_argv_free_v(argv);
 	return r;
 }
@@ -586,6 +592,13 @@ verdict(const struct zf_spec *x, struct zf_xfer *xf, struct zf_child *snd,
 	bool recv_ok = zf_child_ok(rcv);
 
 	if (send_ok && recv_ok)
+		return ZF_OK;
+	/*
+	 * The receiver took a whole stream (zfs receive exits 0 only then)
+	 * and closed its input while the sender had yet to exit: the
+	 * sender's SIGTERM from us, or its broken pipe, is no failure.
+	 */
+	if (recv_ok && xf->out_closed_first)
 		return ZF_OK;
 	/*
 	 * When the receiver stopped reading first, the sender's failure

@@ -122,11 +122,12 @@ enum zf_status zf_session_transfer(struct zf_session *s,
  * Runs "zfs ARGS..." on loc (locally or through ssh) to completion, its
  * stdout into out (may be NULL) and stderr kept in c, which the caller
  * releases.  Fails only when it cannot run it (or on cancel): the exit
- * status is the caller's to read (zf_child_ok()).
+ * status is the caller's to read (zf_child_ok()).  even_canceled: a
+ * cleanup (zfs release) that runs to completion after a cancel too.
  */
 enum zf_status zf_session_zfs(struct zf_session *s,
     const struct zf_location *loc, const char *const *args, struct zf_buf *out,
-    struct zf_child *c, struct zf_error *err);
+    bool even_canceled, struct zf_child *c, struct zf_error *err);
 
 /*
  * Fills err from a failed child: its stage (ssh when ssh itself failed),

@@ -16,6 +16,7 @@
 
 #define GRACE_MS 2000
 #define LIST_LINE_MAX (64 * 1024)
+#define LIST_BYTES_MAX (1024ull << 20)
 #define MAX_ROUNDS 3
 #define BACKOFF_MAX_MS (60u * 1000)
 #define HOLDS_BATCH 64
@@ -253,16 +254,20 @@ zf_sync_counts(const struct zf_sync *sy, struct zf_sync_counts *c)
 
 /* --- running zfs on a side ------------------------------------------ */
 
-/* Runs "zfs ARGS" on loc; a failure is described in err. */
+/*
+ * Runs "zfs ARGS" on loc; a failure is described in err.  even_canceled:
+ * a cleanup that must run after a cancel too.
+ */
 static enum zf_status
-zfs_on(struct zf_sync *sy, const struct zf_location *loc,
-    const char *const *args, struct zf_buf *out, struct zf_error *err)
+zfs_on_ex(struct zf_sync *sy, const struct zf_location *loc,
+    const char *const *args, struct zf_buf *out, bool even_canceled,
+    struct zf_error *err)
 {
 	struct zf_child c;
 	enum zf_status r;
 
 	zf_child_init(&c, "zfs", ZF_STAGE_LIST);
-	r = zf_session_zfs(&sy->sess, loc, args, out, &c, err);
+	r = zf_session_zfs(&sy->sess, loc, args, out, even_canceled, &c, err);
 	if (r == ZF_OK && !zf_child_ok(&c)) {
 		char name[64];
 
@@ -274,9 +279,17 @@ zfs_on(struct zf_sync *sy, const struct zf_location *loc,
 	return r;
 }
 
+static enum zf_status
+zfs_on(struct zf_sync *sy, const struct zf_location *loc,
+    const char *const *args, struct zf_buf *out, struct zf_error *err)
+{
+	return zfs_on_ex(sy, loc, args, out, false, err);
+}
+
 struct list_ctx {
 	struct zf_tree *tree;
 	size_t lines;
+	uint64_t bytes;
 };
 
 static enum zf_status
@@ -285,6 +298,16 @@ list_line(void *arg, const char *line, size_t len, struct zf_error *err)
 	struct list_ctx *lc = arg;
 
 	lc->lines++;
+	lc->bytes += len + 1;
+	/*
+	 * A host can send as much as it likes: a listing this large (some
+	 * ten million snapshots) is not one zferry plans, and memory grows
+	 * with it.
+	 */
+	if (lc->bytes > LIST_BYTES_MAX)
+		return zf_fail(err, ZF_E_PROTOCOL,
+		    "the listing is larger than %u MiB",
+		    (unsigned)(LIST_BYTES_MAX >> 20));
 	return zf_tree_add_line(lc->tree, line, len, err);
 }
 
@@ -494,10 +517,61 @@ hold_step(struct zf_sync *sy, const struct zf_step *st, bool hold)
 		if (snaps[i][0] == '\0' || strchr(snaps[i], '#') != NULL)
 			continue;
 		zf_error_clear(&e);
-		if (zfs_on(sy, &sy->spec.source, args, NULL, &e) != ZF_OK &&
+		/* a release runs after a cancel too: no hold is left */
+		if (zfs_on_ex(sy, &sy->spec.source, args, NULL, !hold, &e) !=
+		        ZF_OK &&
 		    hold)
 			zf_session_text(&sy->sess, ZF_EV_WARNING,
 			    "cannot hold '%s': %s", snaps[i], e.msg);
+	}
+}
+
+/* zfs bookmark SNAP, as pool/fs#snap, on the source. */
+static void
+bookmark_one(struct zf_sync *sy, const char *snap)
+{
+	char bm[ZF_NAME_MAX];
+	const char *args[] = {"bookmark", snap, bm, NULL};
+	struct zf_error e;
+
+	snprintf(bm, sizeof(bm), "%.*s#%s", (int)strcspn(snap, "@"), snap,
+	    strchr(snap, '@') + 1);
+	zf_error_clear(&e);
+	if (zfs_on(sy, &sy->spec.source, args, NULL, &e) != ZF_OK &&
+	    strstr(e.msg, "already exists") == NULL)
+		zf_session_text(&sy->sess, ZF_EV_WARNING,
+		    "cannot bookmark '%s': %s", snap, e.msg);
+}
+
+/*
+ * --bookmark: each snapshot the step sent, its "to" and, with -I, every
+ * snapshot between its base and "to".
+ */
+static void
+bookmark_step(struct zf_sync *sy, const struct round *rd,
+    const struct zf_step *st)
+{
+	const struct zf_ds *d = zf_tree_at(rd->src, st->src);
+	size_t k, lo = ZF_NONE, hi = ZF_NONE;
+
+	for (k = 0; k < d->nsnaps; k++) {
+		if (st->from_guid != 0 && d->snaps[k].guid == st->from_guid)
+			lo = k;
+		if (!d->snaps[k].bookmark && d->snaps[k].guid == st->to_guid)
+			hi = k;
+	}
+	if (!st->intermediates || lo == ZF_NONE || hi == ZF_NONE || lo >= hi) {
+		bookmark_one(sy, st->to);
+		return;
+	}
+	for (k = lo + 1; k <= hi; k++) {
+		char snap[2 * ZF_NAME_MAX + 2];
+
+		if (d->snaps[k].bookmark || d->snaps[k].guid == st->from_guid)
+			continue;
+		snprintf(snap, sizeof(snap), "%s@%s", d->name,
+		    d->snaps[k].name);
+		bookmark_one(sy, snap);
 	}
 }
 
@@ -528,18 +602,8 @@ after_step(struct zf_sync *sy, const struct round *rd, const struct zf_step *st)
 			    st->target, e.msg);
 	}
 
-	if (sy->bookmark && sy->sess.src.has_bookmark && st->to[0] != '\0') {
-		char bm[ZF_NAME_MAX];
-		const char *args[] = {"bookmark", st->to, bm, NULL};
-
-		snprintf(bm, sizeof(bm), "%.*s#%s", (int)strcspn(st->to, "@"),
-		    st->to, strchr(st->to, '@') + 1);
-		zf_error_clear(&e);
-		if (zfs_on(sy, &sy->spec.source, args, NULL, &e) != ZF_OK &&
-		    strstr(e.msg, "already exists") == NULL)
-			zf_session_text(&sy->sess, ZF_EV_WARNING,
-			    "cannot bookmark '%s': %s", st->to, e.msg);
-	}
+	if (sy->bookmark && sy->sess.src.has_bookmark && st->to[0] != '\0')
+		bookmark_step(sy, rd, st);
 	for (d = st->destroy_snaps; d != NULL && *d != NULL; d++) {
 		const char *args[] = {"destroy", *d, NULL};
 
@@ -600,14 +664,39 @@ fetch_token(struct zf_sync *sy, const char *target, char *tok, size_t n)
 	return ok;
 }
 
+/* The guid of snapshot "ds@snap" in tree, or 0 when it is not there. */
+static uint64_t
+origin_guid(const struct zf_tree *tree, const char *origin)
+{
+	char ds[ZF_NAME_MAX];
+	const char *at = strchr(origin, '@');
+	const struct zf_ds *d;
+	size_t i, k;
+
+	if (at == NULL || (size_t)(at - origin) >= sizeof(ds))
+		return 0;
+	memcpy(ds, origin, (size_t)(at - origin));
+	ds[at - origin] = '\0';
+	i = zf_tree_find(tree, ds);
+	if (i == ZF_NONE)
+		return 0;
+	d = zf_tree_at(tree, i);
+	for (k = 0; k < d->nsnaps; k++)
+		if (!d->snaps[k].bookmark &&
+		    strcmp(d->snaps[k].name, at + 1) == 0)
+			return d->snaps[k].guid;
+	return 0;
+}
+
 /*
  * Decodes and verifies a resume token against the source dataset it must
  * belong to: its name, a toguid among its snapshots, a fromguid among its
  * snapshots and bookmarks (or its origin), and the raw flag.
  */
 static enum zf_status
-verify_token(struct zf_sync *sy, const struct zf_ds *src, const char *token,
-    struct zf_resume_token *tok, struct zf_error *err)
+verify_token(struct zf_sync *sy, const struct zf_tree *tree,
+    const struct zf_ds *src, const char *token, struct zf_resume_token *tok,
+    struct zf_error *err)
 {
 	struct zf_token_expect exp;
 	uint64_t *guids;
@@ -639,8 +728,12 @@ verify_token(struct zf_sync *sy, const struct zf_ds *src, const char *token,
 	exp.raw = (sy->spec.send_flags & ZF_SEND_RAW) != 0;
 	r = zf_token_verify(tok, &exp, err);
 	free(guids);
+	/* a clone's base may be its origin snapshot, when the tree has it */
 	if (r == ZF_OK && tok->fromguid != 0 && !from_known &&
-	    src->origin == NULL)
+	    src->origin != NULL &&
+	    tok->fromguid == origin_guid(tree, src->origin))
+		from_known = true;
+	if (r == ZF_OK && tok->fromguid != 0 && !from_known)
 		r = zf_fail(err, ZF_E_PROTOCOL,
 		    "resume token refused: its base guid %" PRIu64
 		    " is no snapshot or bookmark of '%s'",
@@ -717,7 +810,7 @@ run_resume(struct zf_sync *sy, struct round *rd, const struct zf_step *st,
 	struct zf_spec x;
 	enum zf_status r;
 
-	if (verify_token(sy, src, token, &tok, err) != ZF_OK) {
+	if (verify_token(sy, rd->src, src, token, &tok, err) != ZF_OK) {
 		/*
 		 * Its snapshot or base was destroyed on the source: nothing
 		 * is sent, the target's partial state is aborted (all that a
@@ -1316,10 +1409,17 @@ write_metrics(struct zf_sync *sy)
 		return;
 	prev = read_prev_metrics(sy->metrics_file, &nprev);
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", sy->metrics_file,
-	        (long)getpid()) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", sy->metrics_file) >=
+	    (int)sizeof(tmp))
 		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/*
+	 * A new file of a random name (O_EXCL): never one that someone who
+	 * can write the directory planted, link or not.  Then renamed over
+	 * the old one, so readers see the old file or the whole new one.
+	 */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd >= 0)
+		fchmod(fd, 0644);
 	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 		if (fd >= 0)
 			close(fd);

@@ -49,12 +49,19 @@ needs_exit_polling(const struct zf_child *c)
 	return c != NULL && !c->reaped && c->pidfd < 0;
 }
 
+/*
+ * What the child wrote before it exited, which a stderr pipe holds (64
+ * KiB, read 64 KiB a call).  Bounded: another process may keep the pipe
+ * open (an ssh master keeps a killed mux client's stderr until its session
+ * ends), and reading it until EOF would spin.
+ */
 static void
 drain_all(struct zf_child *c)
 {
-	if (c != NULL)
-		while (zf_child_drain_stderr(c))
-			;
+	int i;
+
+	for (i = 0; c != NULL && i < 4 && zf_child_drain_stderr(c); i++)
+		;
 }
 
 /* The end of the data: close the pipes so both sides see it. */
@@ -229,6 +236,18 @@ zf_xfer_run(struct zf_xfer *x, const struct zf_xfer_opts *o,
 		if (x->dst != NULL &&
 		    (p[P_DST_PID].revents != 0 || needs_exit_polling(x->dst)))
 			zf_child_wait(x->dst, false);
+		/*
+		 * The sink failed before the stream ended: no one of ours
+		 * reads its stdin any more, even if the pipe is still open
+		 * (an ssh master keeps a killed mux client's pipes until
+		 * its session ends).  The stream stops here.
+		 */
+		if (!data_done && x->dst != NULL && x->dst->reaped &&
+		    !zf_child_ok(x->dst)) {
+			data_done = true;
+			x->end_ns = zf_now_ns();
+			data_end(x, ZF_RELAY_OUT_CLOSED);
+		}
 	}
 	/* what the children wrote just before exiting */
 	drain_all(x->src);

@@ -218,7 +218,8 @@ zf_stderr_line(char *dst, size_t dstsz, const char *text, size_t len)
 			o += 2;
 			pending_sep = false;
 		}
-		dst[o++] = c;
+		/* a NUL would end the line here: what follows it counts too */
+		dst[o++] = c != '\0' ? c : '?';
 	}
 	while (o > 0 && (dst[o - 1] == ' ' || dst[o - 1] == '\t'))
 		o--;
@@ -338,8 +339,12 @@ zf_parse_progress_line(const char *line, size_t len, uint64_t *bytes,
 			return false;
 	}
 	n = (size_t)(end - f[nf - 1]);
-	if (n == 0 || n >= snapsz || memchr(f[nf - 1], '\t', n) != NULL)
+	if (n == 0 || n >= snapsz)
 		return false;
+	/* a tab is a field too many; a NUL would cut the name unseen */
+	for (p = f[nf - 1]; p < end; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
 	memcpy(snap, f[nf - 1], n);
 	snap[n] = '\0';
 	*bytes = v;

@@ -49,7 +49,8 @@ uint64_t zf_parse_estimate(const char *text, size_t len);
  * Reads one progress line of "zfs send -vP" ("HH:MM:SS\t<bytes>\t<snap>",
  * or with a blocks column "HH:MM:SS\t<bytes>\t<blocks>\t<snap>").  On
  * success *bytes is the byte count and snap (size snapsz) the snapshot.
- * Returns false for any other line.
+ * Returns false for any other line, and for a snapshot that holds a
+ * control character or does not fit.
  */
 bool zf_parse_progress_line(const char *line, size_t len, uint64_t *bytes,
     char *snap, size_t snapsz);
@@ -71,8 +72,9 @@ struct zf_verdict zf_classify(enum zf_stage stage, bool remote, int code,
 
 /*
  * Makes stderr text fit one message line: trims, joins lines with "; ",
- * leaves other control characters for zf_escape().  Writes at most dstsz
- * bytes (NUL included).
+ * writes a NUL byte as '?' (so that what follows it is kept), leaves other
+ * control characters for zf_escape().  Writes at most dstsz bytes (NUL
+ * included).
  */
 void zf_stderr_line(char *dst, size_t dstsz, const char *text, size_t len);
 

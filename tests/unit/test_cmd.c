@@ -93,11 +93,12 @@ finish(struct zf_argv *a)
 }
 
 /*
- * Runs /bin/sh -c "set -- QUOTED; for a; do printf '%s\0' "$a"; done" and
- * stores what it prints; returns its exit status.
+ * Runs /bin/sh -c "set -- QUOTED; for a; do printf '%s\0' "$a"; done"
+ * (with fish: "for a in QUOTED; printf '%s\0' $a; end") and stores what it
+ * prints; returns its exit status.
  */
 static int
-sh_words(const char *quoted, struct zf_buf *out)
+shell_words(const char *shell, const char *quoted, struct zf_buf *out)
 {
 	struct zf_buf script = ZF_BUF_INIT(1 << 22);
 	int pfd[2], st;
@@ -105,18 +106,24 @@ sh_words(const char *quoted, struct zf_buf *out)
 	char chunk[4096];
 	ssize_t n;
 
-	assert_int_equal(zf_buf_addf(&script,
-	                     "set -- %s; for a; do "
-	                     "printf '%%s\\0' \"$a\"; done",
-	                     quoted),
-	    ZF_OK);
+	if (strstr(shell, "fish") != NULL)
+		assert_int_equal(zf_buf_addf(&script,
+		                     "for a in %s; printf '%%s\\0' $a; end",
+		                     quoted),
+		    ZF_OK);
+	else
+		assert_int_equal(zf_buf_addf(&script,
+		                     "set -- %s; for a; do "
+		                     "printf '%%s\\0' \"$a\"; done",
+		                     quoted),
+		    ZF_OK);
 	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		if (dup2(pfd[1], STDOUT_FILENO) < 0)
 			_exit(126);
-		execl("/bin/sh", "sh", "-c", script.data, (char *)NULL);
+		execl(shell, shell, "-c", script.data, (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -133,9 +140,9 @@ sh_words(const char *quoted, struct zf_buf *out)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* argv → zf_sh_quote → /bin/sh → the same argv, byte for byte. */
+/* argv → zf_sh_quote → the shell → the same argv, byte for byte. */
 static void
-assert_sh_round_trip(const char *const *argv)
+assert_shell_round_trip(const char *shell, const char *const *argv)
 {
 	struct zf_buf q = ZF_BUF_INIT(1 << 22);
 	struct zf_buf got = ZF_BUF_INIT(1 << 22);
@@ -149,17 +156,24 @@ assert_sh_round_trip(const char *const *argv)
 		assert_int_equal(zf_buf_add(&want, argv[i],
 		                     strlen(argv[i]) + 1),
 		    ZF_OK);
-	assert_int_equal(sh_words(q.data != NULL ? q.data : "", &got), 0);
+	assert_int_equal(shell_words(shell, q.data != NULL ? q.data : "", &got),
+	    0);
 	if (got.len != want.len ||
 	    (want.len > 0 && memcmp(got.data, want.data, want.len) != 0)) {
 		char shown[512];
 
 		zf_escape(shown, sizeof(shown), q.data, q.len);
-		fail_msg("sh did not give back the words of: %s", shown);
+		fail_msg("%s did not give back the words of: %s", shell, shown);
 	}
 	zf_buf_release(&q);
 	zf_buf_release(&got);
 	zf_buf_release(&want);
+}
+
+static void
+assert_sh_round_trip(const char *const *argv)
+{
+	assert_shell_round_trip("/bin/sh", argv);
 }
 
 /*
@@ -460,7 +474,7 @@ test_ssh_argv_order_hardening_user_defaults_dashdash_host(void **state)
 	assert_string_equal(v[n - 2], "host.example");
 	for (i = 0; i < n - 1; i++)
 		assert_null(strstr(v[i], "receive"));
-	assert_int_equal(sh_words(v[n - 1], &words), 0);
+	assert_int_equal(shell_words("/bin/sh", v[n - 1], &words), 0);
 	{
 		static const char *const remote[] = {"env", "LC_ALL=C",
 		    "/usr/sbin/zfs", "receive", "-F", "-u", "-s", "-o",
@@ -655,7 +669,7 @@ test_zferry_wrap_survives_a_hostile_program_path(void **state)
 	assert_int_equal(zf_spec_init(&spec, &cfg, NULL), ZF_OK);
 	r = remote_of(&spec, &spec.target, &w, recv);
 	/* a simple command: the shell hands every word over intact */
-	assert_int_equal(sh_words(r, &words), 0);
+	assert_int_equal(shell_words("/bin/sh", r, &words), 0);
 	for (i = 0; want[i] != NULL; i++)
 		assert_int_equal(zf_buf_add(&expect, want[i],
 		                     strlen(want[i]) + 1),
@@ -773,12 +787,15 @@ test_send_estimate_argv(void **state)
 static void
 test_sh_quote_exact_text(void **state)
 {
-	static const char *const argv[] = {"a", "b c", "it's", "", "'", NULL};
+	static const char *const argv[] = {"a", "b c", "it's", "", "'", "a\\b",
+	    NULL};
 	struct zf_buf b = ZF_BUF_INIT(1024);
 
 	(void)state;
 	assert_int_equal(zf_sh_quote(&b, argv, NULL), ZF_OK);
-	assert_string_equal(b.data, "'a' 'b c' 'it'\\''s' '' ''\\'''");
+	/* a backslash stands outside the quotes, so fish reads it the same */
+	assert_string_equal(b.data,
+	    "'a' 'b c' 'it'\\''s' '' ''\\''' 'a'\\\\'b'");
 	zf_buf_release(&b);
 }
 
@@ -831,6 +848,31 @@ test_sh_round_trip_hostile_words(void **state)
 		const char *one[] = {hostile[i], NULL};
 
 		assert_sh_round_trip(one);
+	}
+}
+
+/*
+ * A remote user whose login shell is fish gets the same words: fish reads
+ * a backslash inside single quotes as an escape, and zf_sh_quote never
+ * puts one there.  (fish is in scripts/install-deps for this test.)
+ */
+static void
+test_fish_round_trip_hostile_words(void **state)
+{
+	static const char *const hostile[] = {"'", "''", "'\\''", "\\", "\\\\'",
+	    "a\\'b", "x\\", "\\n", "$(touch /tmp/zf-pwned)", "(id)", "`id`",
+	    "$HOME", "\"", "a\"b'c", ";", "|", "&", "a\nb", " ", "*", "?", "~",
+	    "{a,b}", "#c", "%self", "", NULL};
+	size_t i;
+
+	(void)state;
+	if (access("/usr/bin/fish", X_OK) != 0)
+		skip();
+	assert_shell_round_trip("/usr/bin/fish", hostile);
+	for (i = 0; hostile[i] != NULL; i++) {
+		const char *one[] = {hostile[i], NULL};
+
+		assert_shell_round_trip("/usr/bin/fish", one);
 	}
 }
 
@@ -949,6 +991,7 @@ main(void)
 	        test_sh_quote_over_max_fails_and_leaves_buffer_as_it_was),
 	    cmocka_unit_test(test_sh_quote_of_empty_argv_adds_nothing),
 	    cmocka_unit_test(test_sh_round_trip_hostile_words),
+	    cmocka_unit_test(test_fish_round_trip_hostile_words),
 	    cmocka_unit_test(test_sh_round_trip_every_byte),
 	    cmocka_unit_test(test_sh_round_trip_pseudo_random_words),
 	    cmocka_unit_test(test_describe_is_quoted_escaped_and_bounded),

@@ -585,6 +585,9 @@ spoil(struct zf_send_config *cfg, size_t which)
 	case 21:
 		memcpy(cfg->target.dataset, "pool/b#bm", 10);
 		break;
+	case 22: /* the remote runs "env LC_ALL=C ZFS ...": '=' is a variable */
+		cfg->remote_zfs = "LD_PRELOAD=/tmp/x.so";
+		break;
 	}
 }
 
@@ -613,6 +616,9 @@ static const struct field_case field_cases[] = {
     {"dash user", "target: user name '-l' must not begin with '-'"},
     {"source fs", "source: invalid snapshot name 'pool/a'"},
     {"target bm", "target: invalid dataset or snapshot name 'pool/b#bm'"},
+    {"remote zfs =",
+        "--remote-zfs: invalid program name 'LD_PRELOAD=/tmp/x.so': env "
+        "would read it as a variable"},
 };
 
 static void

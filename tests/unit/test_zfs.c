@@ -521,6 +521,27 @@ test_stderr_line_table(void **state)
 	}
 }
 
+/*
+ * A NUL in the captured stderr (a remote host may send one) must not cut
+ * the message short: zf_classify() reads past it, so the line must too.
+ * It is shown as '?', as git's vreportf() shows control characters.
+ */
+static void
+test_stderr_line_keeps_what_follows_a_nul(void **state)
+{
+	static const char t[] = "junk\0Host key verification failed.\n";
+	static const char blank[] = "$\t\0";
+	char out[128];
+
+	(void)state;
+	zf_stderr_line(out, sizeof(out), t, sizeof(t) - 1);
+	assert_string_equal(out, "junk?Host key verification failed.");
+	zf_stderr_line(out, sizeof(out), blank, sizeof(blank) - 1);
+	assert_string_equal(out, "$\t?");
+	zf_stderr_line(out, sizeof(out), "\0", 1);
+	assert_string_equal(out, "?");
+}
+
 static void
 test_stderr_line_is_bounded_for_every_size(void **state)
 {
@@ -700,6 +721,31 @@ test_progress_line_table(void **state)
 	}
 }
 
+/*
+ * The snapshot is the rest of the line: a NUL there would cut it short
+ * unseen, and no ZFS name holds a control character.
+ */
+static void
+test_progress_line_refuses_a_nul_or_control_in_the_snapshot(void **state)
+{
+	static const char nul[] = "10:00:01\t12\t7\tpo\001\000x";
+	static const char *const bad[] = {"10:00:01\t1\tp@s\x1b[2J",
+	    "10:00:01\t1\tp@s\nq", "10:00:01\t1\tp@s\r", "10:00:01\t1\tp@\x7f"};
+	uint64_t bytes = 7;
+	char snap[64] = "untouched";
+	size_t i;
+
+	(void)state;
+	assert_false(zf_parse_progress_line(nul, sizeof(nul) - 1, &bytes, snap,
+	    sizeof(snap)));
+	for (i = 0; i < ZF_ARRAY_SIZE(bad); i++)
+		if (zf_parse_progress_line(bad[i], strlen(bad[i]), &bytes, snap,
+		        sizeof(snap)))
+			fail_msg("row %zu read as '%s'", i, snap);
+	assert_int_equal(bytes, 7);
+	assert_string_equal(snap, "untouched");
+}
+
 static void
 test_progress_line_snapshot_must_fit(void **state)
 {
@@ -736,12 +782,15 @@ main(void)
 	    cmocka_unit_test(test_classify_table),
 	    cmocka_unit_test(test_classify_reads_exactly_len_bytes),
 	    cmocka_unit_test(test_stderr_line_table),
+	    cmocka_unit_test(test_stderr_line_keeps_what_follows_a_nul),
 	    cmocka_unit_test(test_stderr_line_is_bounded_for_every_size),
 	    cmocka_unit_test(test_stderr_line_reads_only_len_bytes),
 	    cmocka_unit_test(test_estimate_table),
 	    cmocka_unit_test(test_estimate_reads_only_len_bytes),
 	    cmocka_unit_test(test_progress_line_table),
 	    cmocka_unit_test(test_progress_line_snapshot_must_fit),
+	    cmocka_unit_test(
+	        test_progress_line_refuses_a_nul_or_control_in_the_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
