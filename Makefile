@@ -3,7 +3,8 @@
 #
 #   make              build build/zferry
 #   make check        install what is missing, build, run every test tier
-#                     that runs on this machine
+#                     that runs on this machine: format, unit (plain, ASan
+#                     and UBSan, valgrind), integration, a fuzz smoke run
 #   make demo         install, build, replicate on file-backed pools, locally
 #                     and over a loopback ssh, then clean up
 #   make check-openzfs  build (or restore from ~/.cache) an OpenZFS 2.3 qemu
@@ -37,7 +38,7 @@ $(ASAN)/Makefile:
 	CC=clang $(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DZF_SANITIZE=ON
 
 deps:
-	scripts/install-deps build test
+	scripts/install-deps build test fuzz
 
 check: deps
 	$(MAKE) all
@@ -46,6 +47,7 @@ check: deps
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
 	$(MAKE) check-integration
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=10
 
 check-format:
 	scripts/check-format
@@ -103,6 +105,6 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)
 
 FORCE:
