@@ -88,7 +88,18 @@ env_sshd() {
 		StrictModes no
 		PrintMotd no
 	CFG
-	/usr/sbin/sshd -f "$d/sshd_config" -D -e 2>"$d/sshd.log" &
+	if [ "${ENV_SSHD_PLAIN_SHELL:-0}" = 1 ] && [ -f "$HOME/.bashrc" ]; then
+		# Debian's bash reads ~/.bashrc even for "ssh host command";
+		# this sshd's sessions see an empty one (a private mount
+		# namespace), as on a server whose root shell starts plainly
+		: >"$d/empty_bashrc"
+		unshare --mount --propagation private sh -c \
+		    'mount --bind "$1" "$2" && exec /usr/sbin/sshd -f "$3" -D -e' \
+		    sh "$d/empty_bashrc" "$HOME/.bashrc" "$d/sshd_config" \
+		    2>"$d/sshd.log" &
+	else
+		/usr/sbin/sshd -f "$d/sshd_config" -D -e 2>"$d/sshd.log" &
+	fi
 	SSHD_PID=$!
 	SSH_KEY=$d/client_key
 	SSH_KNOWN=$d/known_hosts
