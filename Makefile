@@ -3,8 +3,10 @@
 #
 #   make              build build/zferry
 #   make check        install what is missing, build, run every test tier
-#                     that runs on this machine: format, unit (plain, ASan
-#                     and UBSan, valgrind), integration, a fuzz smoke run
+#                     that runs on this machine: format, lint (cppcheck,
+#                     clang-tidy), unit (plain, ASan and UBSan, valgrind),
+#                     integration, a fuzz smoke run
+#   make lint         cppcheck and clang-tidy over src/ (scripts/lint)
 #   make demo         install, build, replicate on file-backed pools, locally
 #                     and over a loopback ssh, then clean up
 #   make check-openzfs  build (or restore from ~/.cache) an OpenZFS 2.3 qemu
@@ -24,7 +26,7 @@ CMAKE    ?= cmake
 CTEST    ?= ctest
 
 .PHONY: all deps check check-unit check-asan check-valgrind check-format \
-	check-integration check-openzfs demo format clean
+	check-integration check-openzfs demo format clean lint
 
 all: $(BUILD)/zferry
 
@@ -43,6 +45,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) check-format
+	$(MAKE) lint
 	$(MAKE) check-unit
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
@@ -51,6 +54,9 @@ check: deps
 
 check-format:
 	scripts/check-format
+
+lint: all
+	scripts/lint $(BUILD)
 
 check-unit: all
 	cd $(BUILD) && $(CTEST) -L unit -j $(JOBS) --output-on-failure

@@ -78,14 +78,15 @@ zf_job_run(struct zf_job *job, struct zf_error *err)
 		zf_session_text(s, ZF_EV_WARNING,
 		    "--ssh-key '%s' is readable by others; ssh will refuse to use it (chmod 600)",
 		    job->spec.ssh.key_file);
-	if (zf_session_is_canceled(s))
+	if (zf_session_is_canceled(s)) {
 		r = zf_session_canceled(s, err);
-	else if ((r = zf_session_check(s, &job->spec, err)) != ZF_OK)
-		;
-	else if ((r = zf_session_plan_link(s, err)) != ZF_OK)
-		;
-	else
-		r = zf_session_transfer(s, &job->spec, NULL, &st, err);
+	} else {
+		r = zf_session_check(s, &job->spec, err);
+		if (r == ZF_OK)
+			r = zf_session_plan_link(s, err);
+		if (r == ZF_OK)
+			r = zf_session_transfer(s, &job->spec, NULL, &st, err);
+	}
 	if (r != ZF_OK) {
 		struct zf_event ev;
 		char source[2 * ZF_LOC_FIELD_MAX + 8];

@@ -271,7 +271,9 @@ send_step(struct planner *p, size_t src, size_t dst, const char *target,
 	if (r != ZF_OK)
 		return r;
 	if (from != NULL) {
-		full_name(s->from, sizeof(s->from), from_ds, from);
+		/* from_ds: the origin's name for a clone, else this dataset */
+		full_name(s->from, sizeof(s->from),
+		    from_ds != NULL ? from_ds : d->name, from);
 		s->from_guid = from->guid;
 		s->intermediates = intermediates;
 	}

@@ -164,12 +164,14 @@ side_argv(struct zf_session *s, const struct zf_location *loc,
 	struct zf_argv a = ZF_ARGV_INIT;
 	char **v = NULL;
 
-	if (!zf_argv_ok(zfs_argv))
+	if (!zf_argv_ok(zfs_argv)) {
 		zf_fail(err, ZF_E_NOMEM, "out of memory");
-	else if (zf_cmd_on(&a, s->spec, loc, wrap,
-	             (const char *const *)zfs_argv->v, err) == ZF_OK &&
-	    (v = zf_argv_finish(&a)) == NULL)
-		zf_fail(err, ZF_E_NOMEM, "out of memory");
+	} else if (zf_cmd_on(&a, s->spec, loc, wrap,
+	               (const char *const *)zfs_argv->v, err) == ZF_OK) {
+		v = zf_argv_finish(&a);
+		if (v == NULL)
+			zf_fail(err, ZF_E_NOMEM, "out of memory");
+	}
 	zf_argv_clear(zfs_argv);
 	zf_argv_clear(&a);
 	return v;

@@ -293,6 +293,15 @@ zf_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* a backslash and c: 2 bytes, not terminated */
+static size_t
+escape_two(char out[5], char c)
+{
+	out[0] = '\\';
+	out[1] = c;
+	return 2;
+}
+
 static size_t
 escape_one(char out[5], unsigned char c)
 {
@@ -300,17 +309,13 @@ escape_one(char out[5], unsigned char c)
 
 	switch (c) {
 	case '\n':
-		memcpy(out, "\\n", 2);
-		return 2;
+		return escape_two(out, 'n');
 	case '\t':
-		memcpy(out, "\\t", 2);
-		return 2;
+		return escape_two(out, 't');
 	case '\r':
-		memcpy(out, "\\r", 2);
-		return 2;
+		return escape_two(out, 'r');
 	case '\\':
-		memcpy(out, "\\\\", 2);
-		return 2;
+		return escape_two(out, '\\');
 	default:
 		break;
 	}

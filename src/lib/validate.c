@@ -758,7 +758,8 @@ zf_parse_compress(const char *what, const char *s, enum zf_compress_alg *alg,
 	colon = strchr(s, ':');
 	n = colon != NULL ? (size_t)(colon - s) : strlen(s);
 	for (i = 0; i < ZF_ARRAY_SIZE(algs); i++) {
-		if (strlen(algs[i].name) != n || memcmp(s, algs[i].name, n))
+		if (strlen(algs[i].name) != n ||
+		    memcmp(s, algs[i].name, n) != 0)
 			continue;
 		*alg = algs[i].alg;
 		*level = 0;
