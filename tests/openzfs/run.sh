@@ -41,9 +41,11 @@ t_start=$SECONDS
 oz_build_image
 t_image=$((SECONDS - t_start))
 
+case_pid=
 finish() {
 	local rc=$?
 	trap - EXIT INT TERM
+	[ -z "$case_pid" ] || kill -TERM "$case_pid" 2>/dev/null || true
 	"$here/vm/stop.sh" || true
 	exit "$rc"
 }
@@ -94,8 +96,7 @@ run_case() {
 	*.host.sh)
 		ZFERRY=$binary OZ_RUN=$OZ_RUN OZ_HOST=$OZ_HOST OZ_PORT=$port \
 		    OZ_IMAGE=$OZ_IMAGE \
-		    timeout -k 10 "$case_timeout" bash "$file" >"$log" 2>&1 ||
-		    rc=$?
+		    timeout -k 10 "$case_timeout" bash "$file" >"$log" 2>&1 &
 		;;
 	*)
 		# the timeout runs in the guest; the host one is a backstop
@@ -103,9 +104,14 @@ run_case() {
 		    "$OZ_HOST" "cd /opt/zferry/cases &&
 		    ZFERRY=/opt/zferry/bin/zferry ZFERRY_OZ_EXPECT_ZFS=$expect_zfs \
 		    timeout -k 10 $case_timeout bash ./$name" \
-		    >"$log" 2>&1 </dev/null || rc=$?
+		    >"$log" 2>&1 </dev/null &
 		;;
 	esac
+	# in the background: a TERM or INT to this script runs its trap (and
+	# stops the guest) at once, not after the case
+	case_pid=$!
+	wait "$case_pid" || rc=$?
+	case_pid=
 	case $rc in
 	0)
 		verdict=ok
