@@ -28,20 +28,8 @@ command -v syncoid >/dev/null || { echo "bench/sync.sh: syncoid missing (scripts
 work=$(mktemp -d /tmp/zferry-bench-sync.XXXXXX)
 src=zfbench$$src
 dst=zfbench$$dst
-started_zfs=no
-cleanup() {
-	set +e
-	env_sshd_stop
-	env_pool_destroy "$src"
-	env_pool_destroy "$dst"
-	[ $started_zfs = no ] || env_zfs_stop "$work/zfs-fuse.pid"
-	rm -rf "$work"
-}
-trap cleanup EXIT
-if ! env_zfs_running; then
-	env_zfs_start "$work/zfs-fuse.pid"
-	started_zfs=yes
-fi
+trap 'set +e; env_teardown "$work" "$src" "$dst"' EXIT
+env_zfs_ensure "$work"
 env_pool "$src" "$work/src.img" 512M
 env_pool "$dst" "$work/dst.img" 1G
 zfs create "$src/data"

@@ -11,15 +11,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/zferry-demo.XXXXXX)
 src=zfdemo$$src
 dst=zfdemo$$dst
-started_zfs=no
 cleanup() {
 	set +e
-	env_sshd_stop
-	env_pool_destroy "$src"
-	env_pool_destroy "$dst"
-	[ $started_zfs = no ] || env_zfs_stop "$work/zfs-fuse.pid"
-	rm -rf "$work"
-	echo "== cleaned up: pools, sshd, keys$([ $started_zfs = no ] || echo ', zfs-fuse daemon')"
+	env_teardown "$work" "$src" "$dst"
+	echo "== cleaned up: pools, sshd, keys$([ "${ENV_STARTED_ZFS:-no}" = no ] || echo ', zfs-fuse daemon')"
 }
 trap cleanup EXIT
 say() { printf '\n== %s\n' "$*"; }
@@ -30,11 +25,8 @@ show() {
 	"$@"
 }
 
-if ! env_zfs_running; then
-	say "starting the zfs-fuse daemon"
-	env_zfs_start "$work/zfs-fuse.pid"
-	started_zfs=yes
-fi
+env_zfs_running || say "starting the zfs-fuse daemon"
+env_zfs_ensure "$work"
 say "two pools on files: $src and $dst"
 env_pool "$src" "$work/src.img"
 env_pool "$dst" "$work/dst.img"

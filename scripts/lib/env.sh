@@ -108,6 +108,28 @@ env_sshd() {
 	    root@127.0.0.1 true
 }
 
+# env_zfs_ensure WORKDIR: starts a zfs-fuse daemon (pidfile in WORKDIR)
+# unless one runs; ENV_STARTED_ZFS says whether this call started it
+env_zfs_ensure() {
+	ENV_STARTED_ZFS=no
+	env_zfs_running && return 0
+	env_zfs_start "$1/zfs-fuse.pid"
+	ENV_STARTED_ZFS=yes
+}
+
+# env_teardown WORKDIR POOL...: stops env_sshd's sshd, destroys the pools,
+# stops the daemon if env_zfs_ensure started it, and removes WORKDIR
+env_teardown() {
+	local work=$1 p
+	shift
+	env_sshd_stop
+	for p in "$@"; do
+		env_pool_destroy "$p"
+	done
+	[ "${ENV_STARTED_ZFS:-no}" = no ] || env_zfs_stop "$work/zfs-fuse.pid"
+	rm -rf "$work"
+}
+
 # env_sshd_stop: stops the sshd env_sshd started
 env_sshd_stop() {
 	[ -n "${SSHD_PID:-}" ] || return 0
