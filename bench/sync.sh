@@ -7,8 +7,8 @@
 #   sync_vs_ssh_loop       a loop of one "zfs send -I | ssh zfs receive"
 #                          per dataset / zferry sync -r over ssh, both to
 #                          the loopback sshd
-#   sync_j4_vs_ssh_loop    the same loop / zferry sync -r -j 4 over ssh
-#   sync_j4_vs_syncoid_local  syncoid / zferry sync -r -j 4, on this host
+#   sync_j1_vs_ssh_loop    the same loop / zferry sync -r -j 1 over ssh
+#   sync_j1_vs_syncoid_local  syncoid / zferry sync -r -j 1, on this host
 #
 # Each round takes one new recursive snapshot, then runs the contenders in
 # turn (their order alternates round by round); the ratios are of medians.
@@ -48,9 +48,9 @@ ssh_cmd=(ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFil
 
 # the starting point for every contender: a full copy of r0
 "$zferry" sync -q -r "$src/data" "$dst/zferry"
-"$zferry" sync -q -r "$src/data" "$dst/zferry4"
+"$zferry" sync -q -r "$src/data" "$dst/zferry1"
 "$zferry" sync -q -r "$src/data" "$dst/zferry-ssh"
-"$zferry" sync -q -r "$src/data" "$dst/zferry-ssh4"
+"$zferry" sync -q -r "$src/data" "$dst/zferry-ssh1"
 syncoid -r --no-sync-snap --quiet "$src/data" "$dst/syncoid" >/dev/null 2>&1
 "$zferry" sync -q -r "$src/data" "$dst/loop"
 
@@ -58,10 +58,10 @@ now() { date +%s%N; }
 ms() { echo $((($2 - $1) / 1000000)); }
 
 run_zferry() { "$zferry" sync -q -r "$src/data" "$dst/zferry"; }
-run_zferry4() { "$zferry" sync -q -r -j 4 "$src/data" "$dst/zferry4"; }
+run_zferry1() { "$zferry" sync -q -r -j 1 "$src/data" "$dst/zferry1"; }
 run_syncoid() { syncoid -r --no-sync-snap --quiet "$src/data" "$dst/syncoid" >/dev/null 2>&1; }
 run_zferry_ssh() { "$zferry" sync -q -r "${ssh_opts[@]}" "$src/data" "root@127.0.0.1:$dst/zferry-ssh"; }
-run_zferry_ssh4() { "$zferry" sync -q -r -j 4 "${ssh_opts[@]}" "$src/data" "root@127.0.0.1:$dst/zferry-ssh4"; }
+run_zferry_ssh1() { "$zferry" sync -q -r -j 1 "${ssh_opts[@]}" "$src/data" "root@127.0.0.1:$dst/zferry-ssh1"; }
 run_loop() {
 	local prev=$1 new=$2 d
 	for d in "" $(seq -f "/ds%02g" 1 12); do
@@ -70,31 +70,31 @@ run_loop() {
 	done
 }
 
-declare -a tz tz4 ts tzs tzs4 tl
+declare -a tz tz1 ts tzs tzs1 tl
 prev=r0
 for r in $(seq 1 "$rounds"); do
 	zfs snapshot -r "$src/data@r$r"
 	for d in $(seq -w 1 12); do date +%N >>"/$src/data/ds$d/file"; done
 	zfs snapshot -r "$src/data@r${r}b"
 	# alternate who goes first
-	if [ $((r % 2)) -eq 1 ]; then order="z z4 s zs zs4 l"; else order="l zs4 zs s z4 z"; fi
+	if [ $((r % 2)) -eq 1 ]; then order="z z1 s zs zs1 l"; else order="l zs1 zs s z1 z"; fi
 	for who in $order; do
 		t0=$(now)
 		case $who in
 		z) run_zferry ;;
-		z4) run_zferry4 ;;
+		z1) run_zferry1 ;;
 		s) run_syncoid ;;
 		zs) run_zferry_ssh ;;
-		zs4) run_zferry_ssh4 ;;
+		zs1) run_zferry_ssh1 ;;
 		l) run_loop "$prev" "r${r}b" ;;
 		esac
 		t1=$(now)
 		case $who in
 		z) tz+=("$(ms "$t0" "$t1")") ;;
-		z4) tz4+=("$(ms "$t0" "$t1")") ;;
+		z1) tz1+=("$(ms "$t0" "$t1")") ;;
 		s) ts+=("$(ms "$t0" "$t1")") ;;
 		zs) tzs+=("$(ms "$t0" "$t1")") ;;
-		zs4) tzs4+=("$(ms "$t0" "$t1")") ;;
+		zs1) tzs1+=("$(ms "$t0" "$t1")") ;;
 		l) tl+=("$(ms "$t0" "$t1")") ;;
 		esac
 	done
@@ -103,26 +103,26 @@ done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mz=$(median "${tz[@]}")
-mz4=$(median "${tz4[@]}")
+mz1=$(median "${tz1[@]}")
 msy=$(median "${ts[@]}")
 mzs=$(median "${tzs[@]}")
-mzs4=$(median "${tzs4[@]}")
+mzs1=$(median "${tzs1[@]}")
 ml=$(median "${tl[@]}")
 # the targets match the source, snapshot for snapshot
-for t in zferry zferry4 syncoid zferry-ssh zferry-ssh4 loop; do
+for t in zferry zferry1 syncoid zferry-ssh zferry-ssh1 loop; do
 	a=$(zfs get -Hp -o value guid "$src/data/ds07@$prev")
 	b=$(zfs get -Hp -o value guid "$dst/$t/ds07@$prev")
 	[ "$a" = "$b" ] || { echo "bench/sync.sh: $t did not arrive" >&2; exit 1; }
 done
 echo "# sync: 12 datasets + their parent, one new snapshot (two with -I) each, $rounds rounds, medians in ms:"
-echo "# zferry sync -r local ${mz}, with -j 4 ${mz4}, syncoid -r --no-sync-snap local ${msy}, zferry sync -r over ssh ${mzs}, with -j 4 ${mzs4}, ssh loop ${ml}"
+echo "# zferry sync -r local ${mz}, with -j 1 ${mz1}, syncoid -r --no-sync-snap local ${msy}, zferry sync -r over ssh ${mzs}, with -j 1 ${mzs1}, ssh loop ${ml}"
 echo "sync_local_ms=$mz"
-echo "sync_local_j4_ms=$mz4"
+echo "sync_local_j1_ms=$mz1"
 echo "syncoid_local_ms=$msy"
 echo "sync_ssh_ms=$mzs"
-echo "sync_ssh_j4_ms=$mzs4"
+echo "sync_ssh_j1_ms=$mzs1"
 echo "ssh_loop_ms=$ml"
 awk -v a="$msy" -v b="$mz" 'BEGIN { printf "sync_vs_syncoid_local=%.2f\n", a / b }'
-awk -v a="$msy" -v b="$mz4" 'BEGIN { printf "sync_j4_vs_syncoid_local=%.2f\n", a / b }'
+awk -v a="$msy" -v b="$mz1" 'BEGIN { printf "sync_j1_vs_syncoid_local=%.2f\n", a / b }'
 awk -v a="$ml" -v b="$mzs" 'BEGIN { printf "sync_vs_ssh_loop=%.2f\n", a / b }'
-awk -v a="$ml" -v b="$mzs4" 'BEGIN { printf "sync_j4_vs_ssh_loop=%.2f\n", a / b }'
+awk -v a="$ml" -v b="$mzs1" 'BEGIN { printf "sync_j1_vs_ssh_loop=%.2f\n", a / b }'

@@ -59,7 +59,18 @@ struct zf_sync_config {
 	const char *metrics_file; /* Prometheus textfile, or NULL */
 };
 
-/* Defaults: zf_send_config_init() for xfer, jobs 1, retries 3, 1 s. */
+/*
+ * Datasets at once by default.  The transfers of a tree of small
+ * incrementals spend their time waiting on zfs (a receive's commit, a
+ * process start, a round trip), not on CPU or bandwidth; four at once
+ * overlap that.  1 sends one at a time, as syncoid does.
+ */
+#define ZF_SYNC_JOBS_DEFAULT 4
+
+/*
+ * Defaults: zf_send_config_init() for xfer, ZF_SYNC_JOBS_DEFAULT jobs,
+ * retries 3, 1 s.
+ */
 void zf_sync_config_init(struct zf_sync_config *cfg);
 
 struct zf_sync;

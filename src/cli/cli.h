@@ -19,6 +19,18 @@ enum {
 	EXIT_TRANSIENT = 75, /* EX_TEMPFAIL: a retry may succeed */
 };
 
+/* A transfer under way, for the progress line of a sync (-j runs several). */
+struct cli_active {
+	char *target; /* the key: a sync has one transfer per target at once */
+	char *source;
+	uint64_t bytes;
+	uint64_t rate;
+	uint64_t estimate;
+	uint64_t seen_ms; /* its last progress event */
+};
+
+#define CLI_ACTIVE_MAX 64 /* the most jobs a sync runs */
+
 struct cli_out {
 	bool quiet;
 	bool verbose;
@@ -28,11 +40,14 @@ struct cli_out {
 	bool progress_shown;
 	uint64_t json_last_ms;
 	bool sync; /* zferry sync: per-dataset lines, not per transfer */
+	struct cli_active active[CLI_ACTIVE_MAX];
+	uint64_t drawn_ms; /* when the progress line was last drawn */
 	bool dry_run; /* print the plan */
 };
 
 /* output.c */
 void cli_out_init(struct cli_out *o);
+void cli_out_release(struct cli_out *o);
 bool cli_progress_wanted(const struct cli_out *o);
 void cli_human_bytes(char *dst, size_t n, uint64_t v);
 void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,6 +1,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -249,28 +250,161 @@ json_event(struct cli_out *o, const struct zf_event *ev)
 }
 
 static void
-progress_line(struct cli_out *o, const struct zf_event *ev)
+draw_progress(struct cli_out *o, const char *label, uint64_t bytes,
+    uint64_t estimate, uint64_t rate, uint64_t eta)
 {
-	char done[32], total[32], rate[32], eta[32], pct[16] = "";
-	int p = -1;
+	char done[32], total[32] = "", bps[32], left[32], pct[16] = "";
 
-	if (ev->estimated_bytes != UNKNOWN_U64) {
-		p = ev->estimated_bytes == 0 || ev->bytes >= ev->estimated_bytes
+	if (estimate != UNKNOWN_U64) {
+		int p = estimate == 0 || bytes >= estimate
 		    ? 100
-		    : (int)((double)ev->bytes * 100 /
-		          (double)ev->estimated_bytes);
+		    : (int)((double)bytes * 100 / (double)estimate);
+
 		snprintf(pct, sizeof(pct), " %3d%%", p);
+		cli_human_bytes(total, sizeof(total), estimate);
 	}
-	cli_human_bytes(done, sizeof(done), ev->bytes);
-	cli_human_bytes(rate, sizeof(rate), ev->bytes_per_second);
-	human_time(eta, sizeof(eta), ev->eta_seconds);
-	if (ev->estimated_bytes != UNKNOWN_U64)
-		cli_human_bytes(total, sizeof(total), ev->estimated_bytes);
-	fprintf(stderr, "\r\033[K%s%s%s%s  %s/s  ETA %s", done,
-	    ev->estimated_bytes != UNKNOWN_U64 ? " / " : "",
-	    ev->estimated_bytes != UNKNOWN_U64 ? total : "", pct, rate, eta);
+	cli_human_bytes(done, sizeof(done), bytes);
+	cli_human_bytes(bps, sizeof(bps), rate);
+	human_time(left, sizeof(left), eta);
+	fprintf(stderr, "\r\033[K%s%s%s%s%s%s  %s/s  ETA %s", label,
+	    label[0] ? ": " : "", done, total[0] ? " / " : "", total, pct, bps,
+	    left);
 	fflush(stderr);
 	o->progress_shown = true;
+}
+
+static struct cli_active *
+active_find(struct cli_out *o, const char *target, bool add)
+{
+	struct cli_active *free_slot = NULL;
+	size_t i;
+
+	for (i = 0; i < CLI_ACTIVE_MAX; i++) {
+		struct cli_active *a = &o->active[i];
+
+		if (a->target == NULL) {
+			if (free_slot == NULL)
+				free_slot = a;
+		} else if (strcmp(a->target, target) == 0) {
+			return a;
+		}
+	}
+	if (!add || free_slot == NULL)
+		return NULL;
+	free_slot->target = strdup(target);
+	free_slot->source = strdup(target);
+	if (free_slot->target == NULL || free_slot->source == NULL) {
+		free(free_slot->target);
+		free(free_slot->source);
+		free_slot->target = free_slot->source = NULL;
+		return NULL;
+	}
+	return free_slot;
+}
+
+static void
+active_free(struct cli_active *a)
+{
+	free(a->target);
+	free(a->source);
+	memset(a, 0, sizeof(*a));
+}
+
+static void
+active_drop(struct cli_out *o, const char *target)
+{
+	struct cli_active *a = target ? active_find(o, target, false) : NULL;
+
+	if (a != NULL)
+		active_free(a);
+}
+
+/* Seconds left at rate, rounded up; unknown without a total or a rate. */
+static uint64_t
+eta_of(uint64_t total, uint64_t done, uint64_t rate)
+{
+	if (total == UNKNOWN_U64 || rate == 0 || done >= total)
+		return UNKNOWN_U64;
+	return (total - done + rate - 1) / rate;
+}
+
+void
+cli_out_release(struct cli_out *o)
+{
+	size_t i;
+
+	for (i = 0; i < CLI_ACTIVE_MAX; i++)
+		active_free(&o->active[i]);
+}
+
+/*
+ * A sync's line: the dataset and its numbers, or with several under way
+ * (-j) their count and sums, at most five times a second.  Each
+ * transfer's progress events (one every 200 ms while it runs) keep it on
+ * the line; its done event, or a second without one, takes it off.
+ */
+static void
+sync_progress(struct cli_out *o, const struct zf_event *ev)
+{
+	struct cli_active *a, *one = NULL;
+	uint64_t bytes = 0, rate = 0, est = 0, now = mono_ms();
+	unsigned n = 0;
+	char label[64];
+	size_t i;
+
+	if (ev->target == NULL ||
+	    (a = active_find(o, ev->target, true)) == NULL)
+		return;
+	if (ev->source != NULL && strcmp(a->source, ev->source) != 0) {
+		char *s = strdup(ev->source);
+
+		if (s != NULL) {
+			free(a->source);
+			a->source = s;
+		}
+	}
+	a->bytes = ev->bytes;
+	a->rate = ev->bytes_per_second;
+	a->estimate = ev->estimated_bytes;
+	a->seen_ms = now;
+	if (o->drawn_ms != 0 && now - o->drawn_ms < 200)
+		return;
+	o->drawn_ms = now;
+	for (i = 0; i < CLI_ACTIVE_MAX; i++) {
+		a = &o->active[i];
+		if (a->target == NULL)
+			continue;
+		/* a transfer that failed says nothing more: its events stop */
+		if (now - a->seen_ms > 1000) {
+			active_free(a);
+			continue;
+		}
+		n++;
+		one = a;
+		bytes += a->bytes;
+		rate += a->rate;
+		if (est != UNKNOWN_U64)
+			est = a->estimate == UNKNOWN_U64 ? UNKNOWN_U64
+			                                 : est + a->estimate;
+	}
+	if (n == 1) {
+		draw_progress(o, one->source, one->bytes, one->estimate,
+		    one->rate, eta_of(one->estimate, one->bytes, one->rate));
+		return;
+	}
+	snprintf(label, sizeof(label), "%u datasets", n);
+	draw_progress(o, label, bytes, est, rate, eta_of(est, bytes, rate));
+}
+
+static void
+progress_line(struct cli_out *o, const struct zf_event *ev)
+{
+	if (o->sync) {
+		sync_progress(o, ev);
+		return;
+	}
+	draw_progress(o, "", ev->bytes, ev->estimated_bytes,
+	    ev->bytes_per_second, ev->eta_seconds);
 }
 
 void
@@ -307,6 +441,7 @@ cli_on_event(const struct zf_event *ev, void *arg)
 			    ev->reason);
 		break;
 	case ZF_EV_RESULT:
+		active_drop(o, ev->target);
 		clear_progress(o);
 		if (o->json || (o->quiet && ev->error == NULL))
 			break;
@@ -334,6 +469,7 @@ cli_on_event(const struct zf_event *ev, void *arg)
 		}
 		break;
 	case ZF_EV_DONE:
+		active_drop(o, ev->target);
 		clear_progress(o);
 		if (!o->quiet && !o->json && !o->sync) {
 			cli_human_bytes(b, sizeof(b), ev->bytes);

@@ -160,6 +160,7 @@ cmd_send(int argc, char **argv)
 	rc = cli_exit_code(r, &err);
 out:
 	zf_job_free(job);
+	cli_out_release(&a.out);
 	cli_xfer_release(&a.x);
 	return rc < 0 ? EXIT_OK : rc;
 }

@@ -30,7 +30,8 @@ static const char sync_usage[] =
     "      --delete-target-snapshots  destroy target snapshots that are no\n"
     "                       longer on the source\n"
     "Running:\n"
-    "  -j, --jobs N         datasets at once (default 1)\n"
+    "  -j, --jobs N         datasets at once, parents first (default 4;\n"
+    "                       1: one at a time); --bwlimit is their sum\n"
     "      --retries N      retries of a transient failure (default 3), with\n"
     "                       exponential backoff; a retry resumes from the\n"
     "                       target's resume token where there is one\n"
@@ -246,6 +247,7 @@ cmd_sync(int argc, char **argv)
 	}
 out:
 	zf_sync_free(sy);
+	cli_out_release(&a.out);
 	cli_xfer_release(&a.x);
 	free(a.excludes.v);
 	return rc < 0 ? EXIT_OK : rc;

@@ -51,6 +51,17 @@ zf_bucket_take(struct zf_bucket *b, uint64_t n)
 	b->tokens = t > b->tokens ? 0 : b->tokens - t;
 }
 
+void
+zf_bucket_give(struct zf_bucket *b, uint64_t n)
+{
+	unsigned __int128 cap = (unsigned __int128)b->burst * NS;
+	unsigned __int128 t = (unsigned __int128)n * NS;
+
+	if (b->rate == 0)
+		return;
+	b->tokens = t >= cap - b->tokens ? cap : b->tokens + t;
+}
+
 uint64_t
 zf_bucket_wait_ns(struct zf_bucket *b, uint64_t want, uint64_t now_ns)
 {

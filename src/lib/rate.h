@@ -29,6 +29,8 @@ void zf_bucket_init(struct zf_bucket *b, uint64_t rate, uint64_t burst,
 uint64_t zf_bucket_avail(struct zf_bucket *b, uint64_t now_ns);
 /* Records n bytes written (n <= zf_bucket_avail()). */
 void zf_bucket_take(struct zf_bucket *b, uint64_t n);
+/* Gives back n bytes taken but not written (never above burst). */
+void zf_bucket_give(struct zf_bucket *b, uint64_t n);
 /* Nanoseconds until want bytes may be written (0 if now). */
 uint64_t zf_bucket_wait_ns(struct zf_bucket *b, uint64_t want, uint64_t now_ns);
 

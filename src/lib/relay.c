@@ -45,6 +45,88 @@ is_pipe(int fd)
 	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
+/*
+ * Start with an empty bucket: a full one lets a twentieth of a second out
+ * at once, 5 % over the rate in the first second.
+ */
+static void
+start_empty(struct zf_bucket *b, uint64_t rate, uint64_t now_ns)
+{
+	zf_bucket_init(b, rate, 0, now_ns);
+	zf_bucket_take(b, b->burst);
+}
+
+void
+zf_shared_bucket_init(struct zf_shared_bucket *sb, uint64_t rate,
+    uint64_t now_ns)
+{
+	pthread_mutex_init(&sb->mu, NULL);
+	start_empty(&sb->b, rate, now_ns);
+}
+
+void
+zf_shared_bucket_destroy(struct zf_shared_bucket *sb)
+{
+	pthread_mutex_destroy(&sb->mu);
+}
+
+/*
+ * The bucket operations, on the relay's own bucket or under the shared
+ * one's lock.  A write first reserves its tokens, then gives back what it
+ * did not write: relays that share a bucket never spend the same tokens.
+ */
+static uint64_t
+rl_reserve(struct zf_relay *r, uint64_t now_ns, uint64_t want)
+{
+	struct zf_bucket *b = r->shared ? &r->shared->b : &r->bucket;
+	uint64_t v;
+
+	if (r->shared != NULL)
+		pthread_mutex_lock(&r->shared->mu);
+	v = zf_bucket_avail(b, now_ns);
+	if (v > want)
+		v = want;
+	zf_bucket_take(b, v);
+	if (r->shared != NULL)
+		pthread_mutex_unlock(&r->shared->mu);
+	return v;
+}
+
+static void
+rl_refund(struct zf_relay *r, uint64_t reserved, ssize_t written)
+{
+	uint64_t n = written > 0 ? (uint64_t)written : 0;
+
+	if (n >= reserved)
+		return;
+	if (r->shared == NULL) {
+		zf_bucket_give(&r->bucket, reserved - n);
+		return;
+	}
+	pthread_mutex_lock(&r->shared->mu);
+	zf_bucket_give(&r->shared->b, reserved - n);
+	pthread_mutex_unlock(&r->shared->mu);
+}
+
+static uint64_t
+rl_wait_ns(struct zf_relay *r, uint64_t want, uint64_t now_ns)
+{
+	uint64_t v;
+
+	if (r->shared == NULL)
+		return zf_bucket_wait_ns(&r->bucket, want, now_ns);
+	pthread_mutex_lock(&r->shared->mu);
+	v = zf_bucket_wait_ns(&r->shared->b, want, now_ns);
+	pthread_mutex_unlock(&r->shared->mu);
+	return v;
+}
+
+static bool
+rl_limited(const struct zf_relay *r)
+{
+	return (r->shared ? r->shared->b.rate : r->bucket.rate) != 0;
+}
+
 enum zf_status
 zf_relay_init(struct zf_relay *r, int in_fd, int out_fd,
     const struct zf_relay_opts *opts, struct zf_error *err)
@@ -61,12 +143,8 @@ zf_relay_init(struct zf_relay *r, int in_fd, int out_fd,
 	r->codec = opts->codec;
 	r->codec_compresses = opts->codec_compresses;
 	r->last_move_ns = zf_now_ns();
-	zf_bucket_init(&r->bucket, opts->bwlimit, 0, r->last_move_ns);
-	/*
-	 * Start with an empty bucket: a full one lets a twentieth of a
-	 * second out at once, 5 % over the rate in the first second.
-	 */
-	zf_bucket_take(&r->bucket, r->bucket.burst);
+	r->shared = opts->shared;
+	start_empty(&r->bucket, r->shared ? 0 : opts->bwlimit, r->last_move_ns);
 	nonblock(in_fd);
 	nonblock(out_fd);
 	if (r->codec != NULL)
@@ -129,7 +207,7 @@ tokens_ready(struct zf_relay *r, uint64_t now_ns)
 
 	if (r->mode != ZF_RELAY_SPLICE && r->used > 0 && r->used < want)
 		want = r->used;
-	return zf_bucket_wait_ns(&r->bucket, want, now_ns) == 0;
+	return rl_wait_ns(r, want, now_ns) == 0;
 }
 
 void
@@ -170,7 +248,7 @@ zf_relay_wait_ns(struct zf_relay *r, uint64_t now_ns)
 {
 	uint64_t want = MIN_WRITE, w;
 
-	if (r->state != ZF_RELAY_RUNNING || r->bucket.rate == 0)
+	if (r->state != ZF_RELAY_RUNNING || !rl_limited(r))
 		return UINT64_MAX;
 	if (r->mode != ZF_RELAY_SPLICE) {
 		if (r->used == 0)
@@ -183,7 +261,7 @@ zf_relay_wait_ns(struct zf_relay *r, uint64_t now_ns)
 	 * waits on them.  A timer of 0 would make it return at once, again
 	 * and again, while the peer is not ready.
 	 */
-	w = zf_bucket_wait_ns(&r->bucket, want, now_ns);
+	w = rl_wait_ns(r, want, now_ns);
 	return w == 0 ? UINT64_MAX : w;
 }
 
@@ -204,20 +282,17 @@ static bool
 pump_splice(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 {
 	for (;;) {
-		uint64_t avail = zf_bucket_avail(&r->bucket, now_ns);
-		size_t len = SPLICE_CHUNK;
+		size_t len = (size_t)rl_reserve(r, now_ns, SPLICE_CHUNK);
 		ssize_t n;
 
-		if (avail == 0)
+		if (len == 0)
 			return true;
-		if (avail < len)
-			len = (size_t)avail;
 		n = splice(r->in_fd, NULL, r->out_fd, NULL, len,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		rl_refund(r, len, n);
 		if (n > 0) {
 			r->bytes_in += (uint64_t)n;
 			r->bytes_out += (uint64_t)n;
-			zf_bucket_take(&r->bucket, (uint64_t)n);
 			r->splice_out_full = false;
 			continue;
 		}
@@ -356,21 +431,19 @@ flush_ring(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 {
 	while (r->used > 0 && r->state == ZF_RELAY_RUNNING) {
 		size_t chunk = r->size - r->head;
-		uint64_t avail = zf_bucket_avail(&r->bucket, now_ns);
 		ssize_t n;
 
 		if (chunk > r->used)
 			chunk = r->used;
-		if (avail < chunk)
-			chunk = (size_t)avail;
+		chunk = (size_t)rl_reserve(r, now_ns, chunk);
 		if (chunk == 0)
 			return;
 		n = write(r->out_fd, r->ring + r->head, chunk);
+		rl_refund(r, chunk, n);
 		if (n > 0) {
 			r->head = (r->head + (size_t)n) % r->size;
 			r->used -= (size_t)n;
 			r->bytes_out += (uint64_t)n;
-			zf_bucket_take(&r->bucket, (uint64_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

@@ -11,7 +11,8 @@
  * - copy: a ring buffer of opts->buffer bytes (read(2), write(2)).
  * - codec: read into an input buffer, compress or decompress into the
  *   ring (codec.h), write from the ring.
- * A rate limit (token bucket, rate.h) applies to what is written.
+ * A rate limit (token bucket, rate.h) applies to what is written: the
+ * relay's own, or one shared with relays on other threads.
  *
  * fd ownership: in_fd and out_fd stay the caller's; the relay sets them
  * non-blocking and never closes them.  The codec, if any, becomes the
@@ -19,6 +20,8 @@
  */
 #ifndef ZF_RELAY_H
 #define ZF_RELAY_H
+
+#include <pthread.h>
 
 #include "codec.h"
 #include "rate.h"
@@ -40,9 +43,24 @@ enum zf_relay_mode {
 	ZF_RELAY_CODEC,
 };
 
+/*
+ * A rate limit shared by relays on several threads (a sync's jobs): the
+ * limit is on their sum.  Set up with zf_shared_bucket_init().
+ */
+struct zf_shared_bucket {
+	pthread_mutex_t mu;
+	struct zf_bucket b;
+};
+
+/* rate 0: no limit.  The bucket starts empty, as a relay's own does. */
+void zf_shared_bucket_init(struct zf_shared_bucket *sb, uint64_t rate,
+    uint64_t now_ns);
+void zf_shared_bucket_destroy(struct zf_shared_bucket *sb);
+
 struct zf_relay_opts {
 	size_t buffer; /* ring bytes; 0: ZF_RELAY_DEFAULT_BUFFER */
 	uint64_t bwlimit; /* bytes per second written; 0: none */
+	struct zf_shared_bucket *shared; /* instead of bwlimit; not owned */
 	struct zf_codec *codec; /* NULL: none; taken by zf_relay_init() */
 	bool codec_compresses; /* the output is the compressed side */
 	bool no_splice; /* always copy */
@@ -69,7 +87,8 @@ struct zf_relay {
 	size_t in_len;
 	bool in_eof;
 	bool splice_out_full; /* splice: wait for room, not for data */
-	struct zf_bucket bucket;
+	struct zf_bucket bucket; /* its own limit */
+	struct zf_shared_bucket *shared; /* or this one's */
 	uint64_t bytes_in; /* read from in_fd */
 	uint64_t bytes_out; /* written to out_fd */
 	uint64_t last_move_ns; /* last time a byte moved either way */

@@ -32,6 +32,7 @@ zf_session_init(struct zf_session *s, const struct zf_spec *spec,
 	s->cancel_rd = fds[0];
 	s->cancel_wr = fds[1];
 	pthread_mutex_init(&s->lock, NULL);
+	zf_shared_bucket_init(&s->bucket, spec->bwlimit, zf_now_ns());
 	return ZF_OK;
 }
 
@@ -44,6 +45,7 @@ zf_session_release(struct zf_session *s)
 	close(s->cancel_wr);
 	s->cancel_rd = s->cancel_wr = -1;
 	pthread_mutex_destroy(&s->lock);
+	zf_shared_bucket_destroy(&s->bucket);
 }
 
 void
@@ -663,6 +665,8 @@ zf_session_transfer(struct zf_session *s, const struct zf_spec *x,
 	}
 	o.relay.buffer = x->buffer_size;
 	o.relay.bwlimit = x->bwlimit;
+	if (x->bwlimit != 0 && x->bwlimit == s->bucket.b.rate)
+		o.relay.shared = &s->bucket;
 	o.cancel_fd = s->cancel_rd;
 	o.timeout_ns = x->timeout_ms * 1000000u;
 	o.stall_ns = x->stall_timeout_ms * 1000000u;

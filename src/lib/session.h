@@ -13,6 +13,7 @@
 
 #include "zferry/event.h"
 #include "cmd.h"
+#include "relay.h"
 #include "spawn.h"
 #include "spec.h"
 #include "zfs.h"
@@ -41,6 +42,8 @@ struct zf_session {
 	zf_event_fn fn;
 	void *arg;
 	pthread_mutex_t lock; /* one event at a time */
+	/* --bwlimit: one limit for all transfers of the session at once */
+	struct zf_shared_bucket bucket;
 	/* the link */
 	enum zf_compress_alg alg;
 	struct zf_wrap src_wrap;

@@ -79,7 +79,7 @@ zf_sync_config_init(struct zf_sync_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	zf_send_config_init(&cfg->xfer);
-	cfg->jobs = 1;
+	cfg->jobs = ZF_SYNC_JOBS_DEFAULT;
 	cfg->retries = 3;
 	cfg->retry_base_ms = 1000;
 }
@@ -1235,13 +1235,106 @@ release_stale_holds(struct zf_sync *sy, const struct zf_tree *src)
 	zf_argv_clear(&names);
 }
 
-/* Lists, plans, and (unless a dry run) runs the plan; *again: replan. */
+/* --- both sides at once ------------------------------------------------- */
+
+/*
+ * What one side needs before planning: its ssh connection (if remote), its
+ * zfs probed, its tree listed.  The two sides are independent, so they run
+ * at once: the local listing is done while the ssh handshake to the other
+ * side is still under way.
+ */
+struct side_task {
+	struct zf_sync *sy;
+	struct zf_side *side;
+	const char *root;
+	bool connect; /* start the ssh master first (the remote side) */
+	bool list;
+	struct zf_tree *tree;
+	enum zf_status r;
+	struct zf_error err;
+};
+
+static void *
+side_task_run(void *arg)
+{
+	struct side_task *t = arg;
+	struct zf_sync *sy = t->sy;
+
+	t->r = ZF_OK;
+	if (t->connect)
+		t->r = zf_master_start(&sy->master, &sy->sess, &sy->spec.ssh,
+		    t->side->loc, &t->err);
+	if (t->r == ZF_OK)
+		t->r = zf_session_probe(&sy->sess, t->side, &t->err);
+	if (t->r == ZF_OK && t->list)
+		t->r = list_side(sy, t->side, t->root, &t->tree, &t->err);
+	return NULL;
+}
+
+/*
+ * Runs the two sides' tasks, one of them on a thread of its own.  On
+ * success *src and *dst hold the trees (NULL when list is false); on
+ * failure nothing is kept and err says why (the source's reason first).
+ */
 static enum zf_status
-run_round(struct zf_sync *sy, bool *again, struct zf_error *err)
+run_sides(struct zf_sync *sy, bool list, struct zf_tree **src,
+    struct zf_tree **dst, struct zf_error *err)
+{
+	struct side_task t[2];
+	pthread_t th;
+	bool threaded;
+	int k, here;
+
+	memset(t, 0, sizeof(t));
+	for (k = 0; k < 2; k++) {
+		t[k].sy = sy;
+		t[k].side = k == 0 ? &sy->sess.src : &sy->sess.dst;
+		t[k].root =
+		    k == 0 ? sy->spec.source.dataset : sy->spec.target.dataset;
+		t[k].connect = !sy->master.running &&
+		    zf_location_is_remote(t[k].side->loc);
+		t[k].list = list;
+		zf_error_clear(&t[k].err);
+	}
+	/*
+	 * The side that connects runs on this thread: children die with the
+	 * thread that started them (PR_SET_PDEATHSIG, spawn.c), and the ssh
+	 * master must outlive the helper.  Without a thread, one after the
+	 * other.
+	 */
+	here = t[1].connect ? 1 : 0;
+	threaded = pthread_create(&th, NULL, side_task_run, &t[1 - here]) == 0;
+	side_task_run(&t[here]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		side_task_run(&t[1 - here]);
+	for (k = 0; k < 2; k++) {
+		if (t[k].r == ZF_OK)
+			continue;
+		if (err != NULL)
+			*err = t[k].err;
+		zf_tree_free(t[0].tree);
+		zf_tree_free(t[1].tree);
+		return t[k].r;
+	}
+	*src = t[0].tree;
+	*dst = t[1].tree;
+	return ZF_OK;
+}
+
+/*
+ * Lists, plans, and (unless a dry run) runs the plan; *again: replan.
+ * *src and *dst, when not NULL, are listings made already: they become
+ * the round's.
+ */
+static enum zf_status
+run_round(struct zf_sync *sy, struct zf_tree **src, struct zf_tree **dst,
+    bool *again, struct zf_error *err)
 {
 	struct round rd;
 	struct zf_plan_opts po;
-	enum zf_status r;
+	enum zf_status r = ZF_OK;
 	pthread_t th[64];
 	unsigned nth = 0, k;
 
@@ -1250,10 +1343,15 @@ run_round(struct zf_sync *sy, bool *again, struct zf_error *err)
 	pthread_mutex_init(&rd.mu, NULL);
 	pthread_cond_init(&rd.cv, NULL);
 	*again = false;
-	r = list_side(sy, &sy->sess.src, sy->spec.source.dataset, &rd.src, err);
-	if (r == ZF_OK)
-		r = list_side(sy, &sy->sess.dst, sy->spec.target.dataset,
-		    &rd.dst, err);
+	rd.src = *src;
+	rd.dst = *dst;
+	*src = *dst = NULL;
+	if (rd.src == NULL || rd.dst == NULL) {
+		zf_tree_free(rd.src);
+		zf_tree_free(rd.dst);
+		rd.src = rd.dst = NULL;
+		r = run_sides(sy, true, &rd.src, &rd.dst, err);
+	}
 	if (r == ZF_OK &&
 	    zf_tree_find(rd.src, sy->spec.source.dataset) == ZF_NONE)
 		r = zf_fail(err, ZF_E_CHILD, "source '%s' does not exist",
@@ -1561,6 +1659,7 @@ zf_sync_run(struct zf_sync *sy, struct zf_error *err)
 	uint64_t start = zf_now_ns();
 	enum zf_status r = ZF_OK;
 	const struct zf_location *remote = NULL;
+	struct zf_tree *pre_src = NULL, *pre_dst = NULL;
 	unsigned round;
 	bool again = true;
 
@@ -1577,12 +1676,11 @@ zf_sync_run(struct zf_sync *sy, struct zf_error *err)
 		    sy->spec.ssh.key_file);
 	if (zf_session_is_canceled(s))
 		return zf_session_canceled(s, err);
-	if (remote != NULL)
-		r = zf_master_start(&sy->master, s, &sy->spec.ssh, remote, err);
-	if (r == ZF_OK)
-		r = zf_session_probe(s, &s->src, err);
-	if (r == ZF_OK)
-		r = zf_session_probe(s, &s->dst, err);
+	/*
+	 * Connect, probe and list both sides at once; with --snapshot the
+	 * source changes first, so the listing waits for it.
+	 */
+	r = run_sides(sy, sy->snapname[0] == '\0', &pre_src, &pre_dst, err);
 	if (r == ZF_OK)
 		r = zf_session_check(s, &sy->spec, err);
 	if (r == ZF_OK)
@@ -1605,7 +1703,9 @@ zf_sync_run(struct zf_sync *sy, struct zf_error *err)
 	if (r == ZF_OK && sy->snapname[0] != '\0' && !sy->dry_run)
 		r = take_snapshot(sy, err);
 	for (round = 0; r == ZF_OK && again && round < MAX_ROUNDS; round++)
-		r = run_round(sy, &again, err);
+		r = run_round(sy, &pre_src, &pre_dst, &again, err);
+	zf_tree_free(pre_src);
+	zf_tree_free(pre_dst);
 	if (remote != NULL)
 		zf_master_stop(&sy->master, s, &sy->spec.ssh);
 	if (r == ZF_E_CANCELED || zf_session_is_canceled(s)) {

@@ -3,8 +3,8 @@
 # sync and a catch-up of a tree (a clone, a name with a space), -j 2,
 # nothing to do, a renamed snapshot still matched by guid, diverged and
 # unrelated targets refused and untouched (and --force), --dry-run, the
-# metrics file, --exclude, --skip-parent, --snapshot, and one ssh login
-# per run.
+# metrics file, --exclude, --skip-parent, --bwlimit over parallel
+# transfers, --snapshot, and one ssh login per run.
 . "$(dirname "$0")/lib.sh"
 
 t_sshd
@@ -125,6 +125,24 @@ zfs list "$DST/partial/clone" >/dev/null 2>&1 && t_fail "exclude: clone was sent
 [ -z "$(zfs list -H -o name -t snapshot -d 1 "$DST/partial" | grep -F "$DST/partial@")" ] ||
     t_fail "skip-parent: the parent got snapshots"
 t_ok "--exclude and --skip-parent"
+
+# --bwlimit is on the sum of the parallel transfers: 3 MiB of new data in
+# three datasets at 1 MiB/s take 3 s with -j 3, not the 1 s of a limit per
+# transfer
+for d in a "b c" a/deep; do
+	head -c 1048576 /dev/urandom >"/$SRC/data/$d/random"
+done
+zfs snapshot -r "$SRC/data@limited"
+t_run sync -r -j 3 --json --bwlimit 1M "$SRC/data" "$DST/copy"
+t_expect_rc 0 "rate-limited sync"
+bytes=$(t_json_field summary bytes)
+secs=$(t_json_field summary seconds)
+want=$(echo "$bytes / 1048576" | bc -l)
+t_log "sync -j 3 --bwlimit 1M: $bytes bytes in $secs s, at least $want s"
+echo "$secs $want" | awk '{ exit !($1 >= $2 * 0.97 && $1 <= $2 + 3) }' ||
+    t_fail "sync -j 3 --bwlimit 1M: $secs s for $bytes bytes (expected $want s)"
+check_tree "$DST/copy"
+t_ok "--bwlimit limits the sum of a sync's parallel transfers ($secs s for $bytes bytes)"
 
 # over ssh: push and pull of the tree, one ssh login per run
 logins() { grep -c 'Accepted publickey' "$T_DIR/sshd/sshd.log" || true; }

@@ -752,6 +752,90 @@ test_wait_ns_and_events_agree_on_when_to_write(void **state)
 	close(out[1]);
 }
 
+/* Writes what fits into a non-blocking fd, reads out what is there. */
+static void
+top_up(int fd)
+{
+	static unsigned char buf[65536];
+
+	while (write(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static uint64_t
+drain(int fd)
+{
+	static unsigned char buf[65536];
+	uint64_t n = 0;
+	ssize_t k;
+
+	while ((k = read(fd, buf, sizeof(buf))) > 0)
+		n += (uint64_t)k;
+	return n;
+}
+
+/*
+ * Two relays on one shared bucket (a sync's jobs under one --bwlimit),
+ * both with more to send than the limit lets out, pumped in turn on the
+ * injected clock for 500 ms: together they write the rate's worth, within
+ * one burst, and each gets a share.  Apart, each would write that much.
+ */
+static void
+test_relays_sharing_a_bucket_write_the_rate_between_them(void **state)
+{
+	const uint64_t rate = 1000000, burst = rate / 20;
+	struct zf_shared_bucket sb;
+	struct zf_relay_opts opts;
+	struct zf_relay r[2];
+	struct zf_error err;
+	int in[2][2], out[2][2];
+	uint64_t t0, t, got[2] = {0, 0}, total;
+	int k, i, j;
+
+	(void)state;
+	t0 = zf_now_ns();
+	zf_shared_bucket_init(&sb, rate, t0);
+	memset(&opts, 0, sizeof(opts));
+	opts.shared = &sb;
+	zf_error_clear(&err);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(socketpair(AF_UNIX,
+		                     SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		                     0, in[k]),
+		    0);
+		assert_int_equal(socketpair(AF_UNIX,
+		                     SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		                     0, out[k]),
+		    0);
+		assert_int_equal(zf_relay_init(&r[k], in[k][0], out[k][1],
+		                     &opts, &err),
+		    ZF_OK);
+	}
+	/* whoever comes first takes what is there: they take turns first */
+	for (t = t0, i = 0; t <= t0 + 500 * MS; t += 5 * MS, i++) {
+		for (j = 0; j < 2; j++) {
+			k = (j + i) % 2;
+			top_up(in[k][1]);
+			assert_int_equal(zf_relay_pump(&r[k], t, &err),
+			    ZF_RELAY_RUNNING);
+			got[k] += drain(out[k][0]);
+		}
+	}
+	total = got[0] + got[1];
+	/* the bucket starts empty: 500 ms is 500000 bytes, no more */
+	assert_true(total <= rate / 2);
+	assert_true(total + burst >= rate / 2);
+	assert_true(got[0] > 0 && got[1] > 0);
+	for (k = 0; k < 2; k++) {
+		zf_relay_release(&r[k]);
+		close(in[k][0]);
+		close(in[k][1]);
+		close(out[k][0]);
+		close(out[k][1]);
+	}
+	zf_shared_bucket_destroy(&sb);
+}
+
 /*
  * A rate-limited relay with tokens to spare that waits for a receiver
  * with no room (copy) or for a sender with no data (splice) sleeps in
@@ -882,6 +966,7 @@ main(void)
 	    T(test_rate_limit_holds_the_rate_within_ten_percent),
 	    T(test_wait_ns_and_events_agree_on_when_to_write),
 	    T(test_rate_limited_relay_waiting_on_a_peer_does_not_spin),
+	    T(test_relays_sharing_a_bucket_write_the_rate_between_them),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
