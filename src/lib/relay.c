@@ -8,6 +8,12 @@
 #include "relay.h"
 
 #define INBUF_SIZE (1024 * 1024)
+/*
+ * The codec writes at most this much into the ring before it is written
+ * out: zstd hands over a whole finished job (megabytes) at once, and
+ * output that large leaves the CPU caches before write(2) reads it.
+ */
+#define CODEC_STEP (256 * 1024)
 #define SPLICE_CHUNK (1024 * 1024)
 #define PIPE_SIZE (1024 * 1024)
 /* with a rate limit, wait for at least this much before writing */
@@ -395,14 +401,18 @@ fill_inbuf(struct zf_relay *r, struct zf_error *err)
 		    r->in_cap - r->in_len, &stop, err);
 }
 
+static void flush_ring(struct zf_relay *r, uint64_t now_ns,
+    struct zf_error *err);
+
 /*
  * Runs the codec while it has something to do: input to take, the end of
  * the stream to finish, or output it could not hand over for lack of room.
  * It is never called idle: zstd counts calls without progress and fails
- * after a few.
+ * after a few.  What each step makes (CODEC_STEP at most) is written out
+ * before the next.
  */
 static void
-run_codec(struct zf_relay *r, struct zf_error *err)
+run_codec(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 {
 	while (!r->codec_done && r->state == ZF_RELAY_RUNNING) {
 		size_t room, in_pos = r->in_head, out_pos = 0;
@@ -411,6 +421,8 @@ run_codec(struct zf_relay *r, struct zf_error *err)
 
 		if (room == 0)
 			return;
+		if (room > CODEC_STEP)
+			room = CODEC_STEP;
 		if (in_pos == r->in_len && !end && !r->codec_out_full)
 			return;
 		if (zf_codec_step(r->codec, r->inbuf, r->in_len, &in_pos, p,
@@ -423,6 +435,7 @@ run_codec(struct zf_relay *r, struct zf_error *err)
 		if (in_pos == r->in_head && out_pos == 0)
 			return; /* needs more input (or room) */
 		r->in_head = in_pos;
+		flush_ring(r, now_ns, err);
 	}
 }
 
@@ -476,7 +489,7 @@ zf_relay_pump(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 			} else {
 				fill_inbuf(r, err);
 				if (r->state == ZF_RELAY_RUNNING)
-					run_codec(r, err);
+					run_codec(r, now_ns, err);
 			}
 			if (r->state == ZF_RELAY_RUNNING)
 				flush_ring(r, now_ns, err);
@@ -489,7 +502,7 @@ zf_relay_pump(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 		 */
 		if (r->mode == ZF_RELAY_CODEC && r->state == ZF_RELAY_RUNNING &&
 		    r->used == 0)
-			run_codec(r, err);
+			run_codec(r, now_ns, err);
 		if (r->state == ZF_RELAY_RUNNING && r->used == 0 && r->in_eof &&
 		    (r->mode == ZF_RELAY_COPY || r->codec_done))
 			r->state = ZF_RELAY_DONE;
