@@ -533,6 +533,14 @@ estimate(struct zf_session *s, const struct zf_spec *x, const char *token,
 	const char *text;
 
 	*est = ZF_UNKNOWN;
+	/*
+	 * The send runs on the session's source side: a probed zfs there
+	 * without send -n -P (zfs-fuse) need not be asked.
+	 */
+	if (s->src.probed &&
+	    !(zf_opt_has(s->src.send_opts, 'n') &&
+	        zf_opt_has(s->src.send_opts, 'P')))
+		return ZF_OK;
 	send_args(s, x, token, true, &za);
 	argv = side_argv(s, &x->source, NULL, &za, err);
 	if (argv == NULL)
