@@ -18,15 +18,7 @@ mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
 
 oz_build_image
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	"$here/vm/stop.sh" || true
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+oz_stop_on_exit
 "$here/vm/boot.sh"
 
 version=$(oz_ssh 'zfs version' | sed -n 's/^zfs-\([0-9][0-9.]*\).*/\1/p')

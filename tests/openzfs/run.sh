@@ -41,17 +41,7 @@ t_start=$SECONDS
 oz_build_image
 t_image=$((SECONDS - t_start))
 
-case_pid=
-finish() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ -z "$case_pid" ] || kill -TERM "$case_pid" 2>/dev/null || true
-	"$here/vm/stop.sh" || true
-	exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+oz_stop_on_exit
 
 t0=$SECONDS
 "$here/vm/boot.sh"
@@ -109,9 +99,9 @@ run_case() {
 	esac
 	# in the background: a TERM or INT to this script runs its trap (and
 	# stops the guest) at once, not after the case
-	case_pid=$!
-	wait "$case_pid" || rc=$?
-	case_pid=
+	OZ_CASE_PID=$!
+	wait "$OZ_CASE_PID" || rc=$?
+	OZ_CASE_PID=
 	case $rc in
 	0)
 		verdict=ok

@@ -81,3 +81,22 @@ oz_build_image() {
 		oz_die "building the image needs root"
 	fi
 }
+
+# oz_stop_on_exit: from here on, the script's exit (also on INT or TERM)
+# stops the guest this work dir booted (vm/stop.sh stops only that one),
+# after the case running in the background if OZ_CASE_PID names one.  The
+# exit status is kept: 130 after INT, 143 after TERM.
+OZ_CASE_PID=
+OZ_VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+oz_finish() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[ -z "$OZ_CASE_PID" ] || kill -TERM "$OZ_CASE_PID" 2>/dev/null || true
+	"$OZ_VM_DIR/stop.sh" || true
+	exit "$rc"
+}
+oz_stop_on_exit() {
+	trap oz_finish EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
