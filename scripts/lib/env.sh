@@ -18,8 +18,11 @@ env_wait() {
 
 env_zfs_running() { zpool list >/dev/null 2>&1; }
 
-# env_zfs_start PIDFILE: starts a zfs-fuse daemon and waits for it
+# env_zfs_start PIDFILE: starts a zfs-fuse daemon and waits for it.  Called
+# when none runs: a PIDFILE left by an earlier daemon is stale, and
+# zfs-fuse refuses to start while it exists ("already exists; aborting").
 env_zfs_start() {
+	rm -f "$1"
 	zfs-fuse --pidfile "$1" --no-kstat-mount >/dev/null 2>&1 || return 1
 	env_wait 20 env_zfs_running
 }
@@ -31,6 +34,8 @@ env_zfs_stop() {
 	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = zfs-fuse ] || return 0
 	kill -TERM "$pid"
 	env_wait 30 sh -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid"
+	# zfs-fuse leaves it behind, and would not start again over it
+	rm -f "$1"
 }
 
 # env_pool NAME FILE [SIZE]: a pool on a sparse file, mounted at /NAME
@@ -39,15 +44,19 @@ env_pool() {
 	zpool create -m "/$1" "$1" "$2" >/dev/null 2>&1
 }
 
-# env_pool_destroy NAME: destroys it, retrying while a receive lets go
+# env_pool_destroy NAME: destroys it, retrying while a receive lets go,
+# and removes its mountpoint /NAME, which zfs-fuse leaves behind (only if
+# empty: rmdir)
 env_pool_destroy() {
 	local i
-	zpool list -H -o name "$1" >/dev/null 2>&1 || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		zpool destroy -f "$1" >/dev/null 2>&1 && return 0
-		sleep 0.3
-	done
-	return 1
+	if zpool list -H -o name "$1" >/dev/null 2>&1; then
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			zpool destroy -f "$1" >/dev/null 2>&1 && break
+			[ "$i" -lt 10 ] || return 1
+			sleep 0.3
+		done
+	fi
+	rmdir "/$1" 2>/dev/null || true
 }
 
 # env_free_port: a TCP port on 127.0.0.1 that nothing listens on
