@@ -273,8 +273,9 @@ draw_progress(struct cli_out *o, const char *label, uint64_t bytes,
 	o->progress_shown = true;
 }
 
+/* The entry of target; with source, a new one when there is none. */
 static struct cli_active *
-active_find(struct cli_out *o, const char *target, bool add)
+active_find(struct cli_out *o, const char *target, const char *source)
 {
 	struct cli_active *free_slot = NULL;
 	size_t i;
@@ -289,10 +290,10 @@ active_find(struct cli_out *o, const char *target, bool add)
 			return a;
 		}
 	}
-	if (!add || free_slot == NULL)
+	if (source == NULL || free_slot == NULL)
 		return NULL;
 	free_slot->target = strdup(target);
-	free_slot->source = strdup(target);
+	free_slot->source = strdup(source);
 	if (free_slot->target == NULL || free_slot->source == NULL) {
 		free(free_slot->target);
 		free(free_slot->source);
@@ -313,7 +314,7 @@ active_free(struct cli_active *a)
 static void
 active_drop(struct cli_out *o, const char *target)
 {
-	struct cli_active *a = target ? active_find(o, target, false) : NULL;
+	struct cli_active *a = target ? active_find(o, target, NULL) : NULL;
 
 	if (a != NULL)
 		active_free(a);
@@ -352,10 +353,11 @@ sync_progress(struct cli_out *o, const struct zf_event *ev)
 	char label[64];
 	size_t i;
 
-	if (ev->target == NULL ||
-	    (a = active_find(o, ev->target, true)) == NULL)
+	if (ev->target == NULL || ev->source == NULL ||
+	    (a = active_find(o, ev->target, ev->source)) == NULL)
 		return;
-	if (ev->source != NULL && strcmp(a->source, ev->source) != 0) {
+	/* a later step of the same dataset sends another snapshot */
+	if (strcmp(a->source, ev->source) != 0) {
 		char *s = strdup(ev->source);
 
 		if (s != NULL) {

@@ -81,20 +81,32 @@ zf_shared_bucket_destroy(struct zf_shared_bucket *sb)
  * one's lock.  A write first reserves its tokens, then gives back what it
  * did not write: relays that share a bucket never spend the same tokens.
  */
+static struct zf_bucket *
+rl_lock(struct zf_relay *r)
+{
+	if (r->shared == NULL)
+		return &r->bucket;
+	pthread_mutex_lock(&r->shared->mu);
+	return &r->shared->b;
+}
+
+static void
+rl_unlock(struct zf_relay *r)
+{
+	if (r->shared != NULL)
+		pthread_mutex_unlock(&r->shared->mu);
+}
+
 static uint64_t
 rl_reserve(struct zf_relay *r, uint64_t now_ns, uint64_t want)
 {
-	struct zf_bucket *b = r->shared ? &r->shared->b : &r->bucket;
-	uint64_t v;
+	struct zf_bucket *b = rl_lock(r);
+	uint64_t v = zf_bucket_avail(b, now_ns);
 
-	if (r->shared != NULL)
-		pthread_mutex_lock(&r->shared->mu);
-	v = zf_bucket_avail(b, now_ns);
 	if (v > want)
 		v = want;
 	zf_bucket_take(b, v);
-	if (r->shared != NULL)
-		pthread_mutex_unlock(&r->shared->mu);
+	rl_unlock(r);
 	return v;
 }
 
@@ -105,25 +117,16 @@ rl_refund(struct zf_relay *r, uint64_t reserved, ssize_t written)
 
 	if (n >= reserved)
 		return;
-	if (r->shared == NULL) {
-		zf_bucket_give(&r->bucket, reserved - n);
-		return;
-	}
-	pthread_mutex_lock(&r->shared->mu);
-	zf_bucket_give(&r->shared->b, reserved - n);
-	pthread_mutex_unlock(&r->shared->mu);
+	zf_bucket_give(rl_lock(r), reserved - n);
+	rl_unlock(r);
 }
 
 static uint64_t
 rl_wait_ns(struct zf_relay *r, uint64_t want, uint64_t now_ns)
 {
-	uint64_t v;
+	uint64_t v = zf_bucket_wait_ns(rl_lock(r), want, now_ns);
 
-	if (r->shared == NULL)
-		return zf_bucket_wait_ns(&r->bucket, want, now_ns);
-	pthread_mutex_lock(&r->shared->mu);
-	v = zf_bucket_wait_ns(&r->shared->b, want, now_ns);
-	pthread_mutex_unlock(&r->shared->mu);
+	rl_unlock(r);
 	return v;
 }
 
