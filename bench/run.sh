@@ -49,7 +49,7 @@ else
 	relay_mib=${BENCH_RELAY_MIB:-4096}
 	relay_reps=${BENCH_RELAY_REPS:-7}
 	codec_mib=${BENCH_CODEC_MIB:-256}
-	codec_reps=${BENCH_CODEC_REPS:-9}
+	codec_reps=${BENCH_CODEC_REPS:-15}
 	bw_rate=${BENCH_BW_RATE:-33554432}
 	bw_seconds=${BENCH_BW_SECONDS:-10}
 	bw_reps=${BENCH_BW_REPS:-3}
