@@ -42,7 +42,7 @@ struct zf_event {
 	enum zf_stage stage;
 	const char *text;
 	uint64_t estimated_bytes; /* ZF_UNKNOWN when unknown */
-	uint64_t bytes; /* stream bytes relayed */
+	uint64_t bytes; /* stream bytes handed on towards the receiver */
 	uint64_t wire_bytes; /* bytes sent towards the receiver */
 	uint64_t bytes_per_second; /* over a sliding window */
 	uint64_t eta_seconds; /* ZF_UNKNOWN when unknown */

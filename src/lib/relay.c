@@ -195,9 +195,39 @@ zf_relay_release(struct zf_relay *r)
 uint64_t
 zf_relay_stream_bytes(const struct zf_relay *r)
 {
-	if (r->mode == ZF_RELAY_CODEC && !r->codec_compresses)
+	if (r->mode != ZF_RELAY_CODEC || !r->codec_compresses)
 		return r->bytes_out;
-	return r->bytes_in;
+	return r->state == ZF_RELAY_DONE ? r->bytes_in : r->delivered;
+}
+
+/*
+ * A codec step put output into the ring up to out_end, having taken
+ * in_end stream bytes by then.  When the marks are all taken, the newest
+ * one moves forward instead: those stream bytes count a little later,
+ * never early.
+ */
+static void
+mark_push(struct zf_relay *r, uint64_t out_end, uint64_t in_end)
+{
+	struct zf_relay_mark *m;
+
+	if (r->mark_n < ZF_RELAY_MARKS)
+		r->mark_n++;
+	m = &r->marks[(r->mark_head + r->mark_n - 1) % ZF_RELAY_MARKS];
+	m->out_end = out_end;
+	m->in_end = in_end;
+}
+
+/* The stream bytes whose output is now all written are delivered. */
+static void
+marks_pass(struct zf_relay *r)
+{
+	while (
+	    r->mark_n > 0 && r->marks[r->mark_head].out_end <= r->bytes_out) {
+		r->delivered = r->marks[r->mark_head].in_end;
+		r->mark_head = (r->mark_head + 1) % ZF_RELAY_MARKS;
+		r->mark_n--;
+	}
 }
 
 uint64_t
@@ -437,6 +467,9 @@ run_codec(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 		r->codec_out_full = out_pos == room;
 		if (in_pos == r->in_head && out_pos == 0)
 			return; /* needs more input (or room) */
+		r->codec_in += in_pos - r->in_head;
+		if (r->codec_compresses && out_pos > 0)
+			mark_push(r, r->bytes_out + r->used, r->codec_in);
 		r->in_head = in_pos;
 		flush_ring(r, now_ns, err);
 	}
@@ -460,6 +493,8 @@ flush_ring(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 			r->head = (r->head + (size_t)n) % r->size;
 			r->used -= (size_t)n;
 			r->bytes_out += (uint64_t)n;
+			if (r->codec_compresses)
+				marks_pass(r);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

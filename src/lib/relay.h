@@ -66,6 +66,18 @@ struct zf_relay_opts {
 	bool no_splice; /* always copy */
 };
 
+/*
+ * Compressing, a mark per codec step that made output: where in the
+ * output that step's bytes end, and how many stream bytes the codec had
+ * taken by then.  When the output up to out_end is written, those stream
+ * bytes count as delivered.
+ */
+#define ZF_RELAY_MARKS 64
+struct zf_relay_mark {
+	uint64_t out_end;
+	uint64_t in_end;
+};
+
 struct zf_relay {
 	int in_fd;
 	int out_fd;
@@ -91,6 +103,12 @@ struct zf_relay {
 	struct zf_shared_bucket *shared; /* or this one's */
 	uint64_t bytes_in; /* read from in_fd */
 	uint64_t bytes_out; /* written to out_fd */
+	/* compressing: which stream bytes have reached out_fd */
+	struct zf_relay_mark marks[ZF_RELAY_MARKS];
+	unsigned mark_head;
+	unsigned mark_n;
+	uint64_t codec_in; /* stream bytes the codec has taken */
+	uint64_t delivered; /* stream bytes whose output was written */
 	uint64_t last_move_ns; /* last time a byte moved either way */
 };
 
@@ -117,7 +135,15 @@ uint64_t zf_relay_wait_ns(struct zf_relay *r, uint64_t now_ns);
 enum zf_relay_state zf_relay_pump(struct zf_relay *r, uint64_t now_ns,
     struct zf_error *err);
 
-/* Stream bytes (uncompressed) and wire bytes (compressed) moved so far. */
+/*
+ * Stream bytes (uncompressed) and wire bytes (compressed) written to
+ * out_fd so far.  Stream bytes waiting in the ring, as they are or
+ * compressed, do not count yet, so progress does not run ahead of the
+ * receiver by the buffer.  Compressing, they count once the output of
+ * the codec step that took them is written; what zstd's workers still
+ * hold at that point (a few MiB at most) counts a little early.  At
+ * ZF_RELAY_DONE both are totals.
+ */
 uint64_t zf_relay_stream_bytes(const struct zf_relay *r);
 uint64_t zf_relay_wire_bytes(const struct zf_relay *r);
 

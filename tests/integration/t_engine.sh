@@ -60,6 +60,22 @@ t_expect_rc 0 "lz4 push"
 t_same_tree "$T_DIR/s1-tree" "/$DST/lz4-push"
 t_ok "--compress lz4"
 
+# progress counts the stream bytes handed on to the receiver, not those
+# waiting in the 16 MiB buffer: rate-limited and compressed, the stream
+# bytes of every progress event stay in line with the wire bytes written
+# by then (the done event's ratio, plus a margin of a quarter and 1 MiB)
+t_run send --json "${SSH_OPTS[@]}" --remote-zferry "$ZFERRY" --compress lz4 --bwlimit 4M "$SRC/text@s1" "$R:$DST/lz4-limited"
+t_expect_rc 0 "rate-limited lz4 push"
+t_same_tree "$T_DIR/s1-tree" "/$DST/lz4-limited"
+bytes=$(t_json_field done bytes)
+wire=$(t_json_field done wire_bytes)
+sed -n 's/.*"event":"progress","bytes":\([0-9]*\),"wire_bytes":\([0-9]*\).*/\1 \2/p' "$OUT" >"$T_DIR/progress"
+[ -s "$T_DIR/progress" ] || t_fail "rate-limited lz4 push: no progress event"
+t_log "progress events (stream wire): $(tr '\n' ';' <"$T_DIR/progress")"
+awk -v b="$bytes" -v w="$wire" '$1 > $2 * b / w * 1.25 + 1048576 { exit 1 }' "$T_DIR/progress" ||
+    t_fail "progress ran ahead of the wire (done: $bytes stream, $wire wire bytes): $(tr '\n' ';' <"$T_DIR/progress")"
+t_ok "progress with compression and --bwlimit: stream bytes follow the wire ($(wc -l <"$T_DIR/progress") events; $bytes stream, $wire wire bytes)"
+
 # pull: the remote zferry compresses, we decompress
 t_run send --json "${SSH_OPTS[@]}" --remote-zferry "$ZFERRY" "$R:$SRC/text@s1" "$DST/pulled"
 t_expect_rc 0 "pull through a remote zferry"

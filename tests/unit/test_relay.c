@@ -353,6 +353,104 @@ test_codec_paths_deliver_every_byte_and_count_both_sides(void **state)
 	free(rnd);
 }
 
+/*
+ * A receiver that stops reading for a while: the stream bytes counted
+ * must be those that reached it, not those read into the ring (which
+ * would put progress ahead of the receiver by the whole buffer).  Copying,
+ * that is exactly the bytes written.  Compressing, the wire bytes written
+ * so far must decode to at least the stream bytes counted, less what the
+ * compressor may hold back in one block (lz4 64 KiB, zstd 128 KiB).
+ */
+static void
+test_stream_bytes_count_only_what_reached_the_receiver(void **state)
+{
+	static const struct {
+		enum zf_compress_alg alg;
+	} cases[] = {{ZF_COMPRESS_NONE}, {ZF_COMPRESS_LZ4}, {ZF_COMPRESS_ZSTD}};
+	const size_t n = 12 * MIB, slack = 128 * 1024;
+	unsigned char *text = su_text_data(n, 12);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ZF_ARRAY_SIZE(cases); i++) {
+		bool z = cases[i].alg != ZF_COMPRESS_NONE;
+		struct zf_relay_opts opts;
+		struct zf_relay r;
+		struct zf_error err;
+		struct su_writer w;
+		struct su_reader rd;
+		struct su_out back = {0};
+		uint64_t stream, wire;
+		unsigned tries;
+		int fd[4];
+
+		memset(&opts, 0, sizeof(opts));
+		zf_error_clear(&err);
+		make_ends(PIPES, fd);
+		opts.buffer = 256 * 1024;
+		if (z) {
+			assert_int_equal(zf_codec_new(&opts.codec, cases[i].alg,
+			                     true, 1, 0, NULL),
+			    ZF_OK);
+			opts.codec_compresses = true;
+		}
+		assert_int_equal(zf_relay_init(&r, fd[0], fd[2], &opts, &err),
+		    ZF_OK);
+		su_writer_start(&w, fd[1], text, n, 65536, 3);
+		/* nobody reads: drive until the output pipe and the ring are
+		 * full and nothing moves any more (slowly under valgrind) */
+		for (tries = 0;; tries++) {
+			uint64_t before = r.bytes_in + r.bytes_out;
+
+			assert_true(tries < 600);
+			assert_int_equal(drive(&r, 200 * MS, NULL, &err),
+			    ZF_RELAY_RUNNING);
+			if (r.used > 0 && r.bytes_in + r.bytes_out == before)
+				break;
+		}
+		stream = zf_relay_stream_bytes(&r);
+		wire = zf_relay_wire_bytes(&r);
+		assert_true(r.used > 0);
+		assert_int_equal(wire, r.bytes_out);
+		if (!z)
+			assert_int_equal(stream, r.bytes_out);
+		/* what waits in the ring (and the input buffer) is not counted
+		 */
+		if (r.bytes_in - stream < r.used)
+			fail_msg("case %zu: %" PRIu64
+			         " stream bytes counted of %" PRIu64
+			         " read, with %zu bytes in the ring",
+			    i, stream, r.bytes_in, r.used);
+		su_reader_start(&rd, fd[3], 65536, 0, 4);
+		assert_int_equal(drive(&r, 30000 * MS, NULL, &err),
+		    ZF_RELAY_DONE);
+		assert_int_equal(zf_relay_stream_bytes(&r), n);
+		assert_int_equal(zf_relay_wire_bytes(&r), r.bytes_out);
+		zf_relay_release(&r);
+		close(fd[0]);
+		close(fd[2]);
+		su_writer_join(&w);
+		su_reader_join(&rd);
+		assert_int_equal(rd.out.len, r.bytes_out);
+		if (z) {
+			/* the first `wire` bytes decode to the stream counted
+			 */
+			su_codec_run(cases[i].alg, false, rd.out.data,
+			    (size_t)wire, 0, 256 * 1024, 1, &back, &err);
+			if (back.len + slack < stream)
+				fail_msg(
+				    "case %zu: %" PRIu64 " stream bytes "
+				    "counted, %zu decodable from the %" PRIu64
+				    " wire bytes written",
+				    i, stream, back.len, wire);
+			assert_memory_equal(back.data, text, back.len);
+		}
+		su_out_free(&back);
+		su_out_free(&rd.out);
+	}
+	free(text);
+}
+
 static void
 test_empty_input_is_done_on_every_path(void **state)
 {
@@ -956,6 +1054,7 @@ main(void)
 	    T(test_copy_over_socketpairs_delivers_every_byte),
 	    T(test_short_reads_and_writes_on_tiny_socket_buffers),
 	    T(test_codec_paths_deliver_every_byte_and_count_both_sides),
+	    T(test_stream_bytes_count_only_what_reached_the_receiver),
 	    T(test_empty_input_is_done_on_every_path),
 	    T(test_decompressing_a_large_expansion_after_end_of_input_finishes),
 	    T(test_receiver_dying_mid_stream_is_out_closed),
