@@ -33,6 +33,8 @@ nonblock(int fd)
  * the reader then wake each other for every 64 KiB.  Pipes handed to us
  * grow to PIPE_SIZE as spawn.c sizes the ones it makes; never shrink one,
  * and a failure (not a pipe, over the user's pipe quota) costs only speed.
+ * The copy path leaves its input pipe as it is: it reads a default-size
+ * pipe faster (bench/README.md, "Buffered relay").
  */
 static void
 grow_pipe(int fd)
@@ -136,6 +138,12 @@ rl_limited(const struct zf_relay *r)
 	return (r->shared ? r->shared->b.rate : r->bucket.rate) != 0;
 }
 
+bool
+zf_relay_opts_copy(const struct zf_relay_opts *opts)
+{
+	return opts->codec == NULL && (opts->no_splice || opts->buffer != 0);
+}
+
 enum zf_status
 zf_relay_init(struct zf_relay *r, int in_fd, int out_fd,
     const struct zf_relay_opts *opts, struct zf_error *err)
@@ -158,12 +166,12 @@ zf_relay_init(struct zf_relay *r, int in_fd, int out_fd,
 	nonblock(out_fd);
 	if (r->codec != NULL)
 		r->mode = ZF_RELAY_CODEC;
-	else if (!opts->no_splice && opts->buffer == 0 && is_pipe(in_fd) &&
-	    is_pipe(out_fd))
+	else if (!zf_relay_opts_copy(opts) && is_pipe(in_fd) && is_pipe(out_fd))
 		r->mode = ZF_RELAY_SPLICE;
 	else
 		r->mode = ZF_RELAY_COPY;
-	grow_pipe(in_fd);
+	if (r->mode != ZF_RELAY_COPY)
+		grow_pipe(in_fd);
 	grow_pipe(out_fd);
 	if (r->mode == ZF_RELAY_SPLICE)
 		return ZF_OK;

@@ -112,6 +112,12 @@ struct zf_relay {
 	uint64_t last_move_ns; /* last time a byte moved either way */
 };
 
+/*
+ * True when a relay set up with opts copies through its ring even between
+ * two pipes (a buffer was asked for, or splicing is off, and no codec).
+ */
+bool zf_relay_opts_copy(const struct zf_relay_opts *opts);
+
 /* Sets r up; opts may be NULL (defaults).  Takes opts->codec, even on error. */
 enum zf_status zf_relay_init(struct zf_relay *r, int in_fd, int out_fd,
     const struct zf_relay_opts *opts, struct zf_error *err);

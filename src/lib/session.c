@@ -673,6 +673,8 @@ zf_session_transfer(struct zf_session *s, const struct zf_spec *x,
 	}
 	o.relay.buffer = x->buffer_size;
 	o.relay.bwlimit = x->bwlimit;
+	/* a relay that copies reads a default-size pipe faster (relay.c) */
+	snd.stdout_default_size = zf_relay_opts_copy(&o.relay);
 	if (x->bwlimit != 0 && x->bwlimit == s->bucket.b.rate)
 		o.relay.shared = &s->bucket;
 	o.cancel_fd = s->cancel_rd;

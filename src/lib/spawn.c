@@ -244,7 +244,7 @@ zf_child_start(struct zf_child *c, char *const *argv, struct zf_error *err)
 	/* the stream pipes are sized before a byte flows (zfs-facts 4.7) */
 	if (c->stdin_mode == ZF_IO_PIPE)
 		fcntl(in[1], F_SETPIPE_SZ, ZF_PIPE_SIZE);
-	if (c->stdout_mode == ZF_IO_PIPE)
+	if (c->stdout_mode == ZF_IO_PIPE && !c->stdout_default_size)
 		fcntl(out[0], F_SETPIPE_SZ, ZF_PIPE_SIZE);
 	if (c->stderr_inherit) {
 		errp[1] = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);

@@ -49,6 +49,8 @@ struct zf_child {
 	int stdin_fd; /* with ZF_IO_FD */
 	int stdout_fd; /* with ZF_IO_FD */
 	bool stderr_inherit; /* the child writes to our stderr (no errbuf) */
+	bool stdout_default_size; /* leave the stdout pipe at the kernel's
+	                             default, not ZF_PIPE_SIZE */
 
 	pid_t pid; /* 0 before start and after reaping */
 	int pidfd; /* readable when the child exits; -1 if unsupported */

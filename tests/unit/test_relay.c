@@ -263,6 +263,54 @@ test_splice_between_pipes_delivers_every_byte(void **state)
 	free(d);
 }
 
+/*
+ * Pipes handed to the relay grow to 1 MiB before data flows, except the
+ * input of the copy path, which reads a default-size pipe faster.
+ */
+static void
+test_pipes_grow_except_the_copy_paths_input(void **state)
+{
+	static const struct {
+		size_t buffer;
+		bool codec;
+		enum zf_relay_mode mode;
+		bool grows; /* the input pipe */
+	} cases[] = {
+	    {0, false, ZF_RELAY_SPLICE, true},
+	    {MIB, false, ZF_RELAY_COPY, false},
+	    {0, true, ZF_RELAY_CODEC, true},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ZF_ARRAY_SIZE(cases); i++) {
+		struct zf_relay_opts opts;
+		struct zf_relay r;
+		int fd[4], k, dflt;
+
+		memset(&opts, 0, sizeof(opts));
+		make_ends(PIPES, fd);
+		dflt = fcntl(fd[0], F_GETPIPE_SZ);
+		assert_true(dflt > 0 && dflt < MIB);
+		opts.buffer = cases[i].buffer;
+		if (cases[i].codec)
+			assert_int_equal(zf_codec_new(&opts.codec,
+			                     ZF_COMPRESS_LZ4, true, 1, 0, NULL),
+			    ZF_OK);
+		assert_int_equal(zf_relay_opts_copy(&opts),
+		    cases[i].mode == ZF_RELAY_COPY);
+		assert_int_equal(zf_relay_init(&r, fd[0], fd[2], &opts, NULL),
+		    ZF_OK);
+		assert_int_equal(r.mode, cases[i].mode);
+		assert_int_equal(fcntl(fd[0], F_GETPIPE_SZ),
+		    cases[i].grows ? MIB : dflt);
+		assert_int_equal(fcntl(fd[2], F_GETPIPE_SZ), MIB);
+		zf_relay_release(&r);
+		for (k = 0; k < 4; k++)
+			close(fd[k]);
+	}
+}
+
 static void
 test_copy_when_a_buffer_is_set_delivers_every_byte(void **state)
 {
@@ -1050,6 +1098,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_splice_between_pipes_delivers_every_byte),
+	    T(test_pipes_grow_except_the_copy_paths_input),
 	    T(test_copy_when_a_buffer_is_set_delivers_every_byte),
 	    T(test_copy_over_socketpairs_delivers_every_byte),
 	    T(test_short_reads_and_writes_on_tiny_socket_buffers),

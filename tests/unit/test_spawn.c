@@ -220,6 +220,42 @@ test_io_fd_is_taken_even_on_error(void **state)
 	assert_memory_equal(buf, "hello\n", 6);
 }
 
+/*
+ * The stream pipes are ZF_PIPE_SIZE before the child writes a byte,
+ * except a stdout pipe asked to stay at the kernel's default (what a
+ * copying relay reads best).
+ */
+static void
+test_stream_pipes_are_sized_unless_asked_not_to(void **state)
+{
+	char *cat[] = {"/bin/cat", NULL};
+	struct zf_child c;
+	int p[2], dflt, k;
+
+	(void)state;
+	/* the kernel's default: what a new pipe has */
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	dflt = fcntl(p[0], F_GETPIPE_SZ);
+	close(p[0]);
+	close(p[1]);
+	assert_true(dflt > 0 && dflt < ZF_PIPE_SIZE);
+	for (k = 0; k < 2; k++) {
+		int want_out = k == 0 ? ZF_PIPE_SIZE : dflt;
+
+		zf_child_init(&c, "test", ZF_STAGE_NONE);
+		c.stdin_mode = ZF_IO_PIPE;
+		c.stdout_mode = ZF_IO_PIPE;
+		c.stdout_default_size = k == 1;
+		start(&c, cat);
+		assert_int_equal(fcntl(c.in_fd, F_GETPIPE_SZ), ZF_PIPE_SIZE);
+		assert_int_equal(fcntl(c.out_fd, F_GETPIPE_SZ), want_out);
+		zf_child_close_fd(&c.in_fd);
+		assert_true(zf_child_wait(&c, true));
+		assert_true(zf_child_ok(&c));
+		zf_child_release(&c, 0);
+	}
+}
+
 /* --- exit status ------------------------------------------------------ */
 
 static void
@@ -775,6 +811,7 @@ main(void)
 	    T(test_non_executable_file_is_a_spawn_error),
 	    T(test_long_program_path_is_kept_for_messages),
 	    T(test_io_fd_is_taken_even_on_error),
+	    T(test_stream_pipes_are_sized_unless_asked_not_to),
 	    T(test_exit_codes_and_128_plus_signal),
 	    T(test_child_environment_is_exactly_the_kept_variables),
 	    T(test_child_runs_in_its_own_process_group),
