@@ -7,8 +7,12 @@
  *   produce mix BYTES     writes BYTES of compressible test data: 128 KiB
  *                         records of log-like text, binary records, zeros
  *                         and random bytes, the same on every run
+ *   produce records BYTES writes BYTES of zero records the way OpenZFS's
+ *                         zfs send writes its stream (dump_record()): a
+ *                         312-byte record header, then a 128 KiB payload,
+ *                         each with a write(2) of its own
  *
- * Writes 1 MiB at a time with write(2), as zfs send writes into its pipe.
+ * The others write 1 MiB at a time with write(2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -173,6 +177,23 @@ main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "mix") == 0)
 		return mix(strtoull(argv[2], NULL, 0));
+	if (argc == 3 && strcmp(argv[1], "records") == 0) {
+		static unsigned char hdr[312], payload[RECORD];
+		unsigned long long left = strtoull(argv[2], NULL, 0);
+
+		while (left > 0) {
+			size_t h =
+			    left < sizeof(hdr) ? (size_t)left : sizeof(hdr);
+			size_t n =
+			    left - h < RECORD ? (size_t)(left - h) : RECORD;
+
+			if (write_all(hdr, h) != 0 ||
+			    (n > 0 && write_all(payload, n) != 0))
+				return 1;
+			left -= h + n;
+		}
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "file") == 0) {
 		struct stat st;
 		unsigned char *p;
@@ -199,6 +220,7 @@ main(int argc, char **argv)
 		}
 		return 0;
 	}
-	fprintf(stderr, "usage: produce zeros|mix BYTES | produce file PATH\n");
+	fprintf(stderr,
+	    "usage: produce zeros|mix|records BYTES | produce file PATH\n");
 	return 2;
 }

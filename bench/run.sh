@@ -40,6 +40,8 @@ ZF=$(realpath "${1:-$root/build/zferry}")
 if [ $mode = quick ]; then
 	relay_mib=${BENCH_RELAY_MIB:-512}
 	relay_reps=${BENCH_RELAY_REPS:-5}
+	buf_mib=${BENCH_BUFFER_MIB:-256}
+	buf_reps=${BENCH_BUFFER_REPS:-3}
 	codec_mib=${BENCH_CODEC_MIB:-64}
 	codec_reps=${BENCH_CODEC_REPS:-3}
 	bw_rate=${BENCH_BW_RATE:-16777216}
@@ -48,6 +50,8 @@ if [ $mode = quick ]; then
 else
 	relay_mib=${BENCH_RELAY_MIB:-4096}
 	relay_reps=${BENCH_RELAY_REPS:-7}
+	buf_mib=${BENCH_BUFFER_MIB:-1024}
+	buf_reps=${BENCH_BUFFER_REPS:-7}
 	codec_mib=${BENCH_CODEC_MIB:-256}
 	codec_reps=${BENCH_CODEC_REPS:-15}
 	bw_rate=${BENCH_BW_RATE:-33554432}
@@ -153,6 +157,48 @@ vers() { "$@" 2>&1 | grep -oE -m1 'R[0-9]{8}|[0-9]+(\.[0-9]+)+' | head -1; }
 echo "# $("$ZF" --version 2>/dev/null || echo 'zferry ?'), pv $(vers pv --version)," \
     "mbuffer $(vers mbuffer -V), zstd $(vers zstd -V), lz4 $(vers lz4 -V), cat $(vers cat --version)"
 
+# rotate SRC BYTES REPS ZFSTAGE STAGE...: runs produce SRC | st_STAGE | sink
+# REPS times for each STAGE, in an order rotated each repetition (no stage
+# always runs first), and checks that each passed BYTES.  Sets times[STAGE]
+# and cpus[STAGE] (lists) and RSS_MAX_KB (the largest RSS of ZFSTAGE).
+declare -A times cpus
+rotate() {
+	local src=$1 bytes=$2 reps=$3 zf=$4 r k t
+	local -a tools=("${@:5}")
+
+	for t in "${tools[@]}"; do times[$t]="" cpus[$t]=""; done
+	RSS_MAX_KB=0
+	for ((r = 0; r < reps; r++)); do
+		for ((k = 0; k < ${#tools[@]}; k++)); do
+			t=${tools[$(((k + r) % ${#tools[@]}))]}
+			run_pipe "$src" "st_$t"
+			[ "$(field bytes)" = "$bytes" ] ||
+			    die "$t passed $(field bytes) of $bytes bytes"
+			times[$t]+="$T_US "
+			cpus[$t]+="$CPU_MS "
+			[ "$t" != "$zf" ] || [ "$RSS_KB" -le $RSS_MAX_KB ] ||
+			    RSS_MAX_KB=$RSS_KB
+		done
+	done
+}
+
+# report PREFIX ZFSTAGE STAGE...: the times of every stage, then
+# PREFIX_vs_X = t_X / t_ZFSTAGE per repetition (median) for the others
+report() {
+	local prefix=$1 zf=$2 t rr
+
+	shift 2
+	for t in "$zf" "$@"; do
+		echo "#   $t: wall s $(list_secs "${times[$t]}") (median $(secs "$(median ${times[$t]})"));" \
+		    "cpu s (user+sys of the stage) median $(fmt "$(median ${cpus[$t]}) / 1000")"
+	done
+	for t in "$@"; do
+		rr=$(ratios "${times[$t]}" "${times[$zf]}")
+		echo "${prefix}_vs_${t%_*}=$(fmt "$(median $rr)")"
+		echo "#   ${prefix}_vs_${t%_*} per repetition: [$(spread $rr)]"
+	done
+}
+
 # ---- 1. the relay against cat, pv and mbuffer -------------------------
 relay_bytes=$((relay_mib * 1024 * 1024))
 src_zeros=(zeros "$relay_bytes")
@@ -160,37 +206,29 @@ st_cat=(cat)
 st_zferry=("$ZF" pipe)
 st_pv=(pv -q)
 st_mbuffer=(mbuffer -q)
-tools=(cat zferry pv mbuffer)
-declare -A times cpus
-for t in "${tools[@]}"; do times[$t]="" cpus[$t]=""; done
-rss_relay=0
-note "bench: relay, $relay_mib MiB x ${#tools[@]} stages x $relay_reps"
-for ((r = 0; r < relay_reps; r++)); do
-	# rotate the order each repetition: no stage always runs first
-	for ((k = 0; k < ${#tools[@]}; k++)); do
-		t=${tools[$(((k + r) % ${#tools[@]}))]}
-		run_pipe src_zeros "st_$t"
-		[ "$(field bytes)" = "$relay_bytes" ] ||
-		    die "$t passed $(field bytes) of $relay_bytes bytes"
-		times[$t]+="$T_US "
-		cpus[$t]+="$CPU_MS "
-		[ $t != zferry ] || [ "$RSS_KB" -le $rss_relay ] || rss_relay=$RSS_KB
-	done
-done
+note "bench: relay, $relay_mib MiB x 4 stages x $relay_reps"
+rotate src_zeros "$relay_bytes" "$relay_reps" zferry cat zferry pv mbuffer
 echo "# relay: produce zeros $relay_mib MiB (write(2), 1 MiB) | STAGE | sink (read(2), 1 MiB);" \
     "STAGE = cat, zferry pipe (defaults: splice), pv -q, mbuffer -q; $relay_reps repetitions, order rotated;" \
     "relay_vs_X = t_X / t_zferry (wall) per repetition, median (> 1: zferry faster); [min..max] of those ratios"
-for t in "${tools[@]}"; do
-	echo "#   $t: wall s $(list_secs "${times[$t]}") (median $(secs "$(median ${times[$t]})"));" \
-	    "cpu s (user+sys of the stage) median $(fmt "$(median ${cpus[$t]}) / 1000")"
-done
-for t in cat pv mbuffer; do
-	rr=$(ratios "${times[$t]}" "${times[zferry]}")
-	echo "relay_vs_$t=$(fmt "$(median $rr)")"
-	echo "#   relay_vs_$t per repetition: [$(spread $rr)]"
-done
+report relay zferry cat pv mbuffer
 echo "# peak_rss_mib: the largest %M (GNU time) of zferry pipe over the relay runs above"
-echo "peak_rss_mib=$(fmt "$rss_relay / 1024" 1)"
+echo "peak_rss_mib=$(fmt "$RSS_MAX_KB / 1024" 1)"
+
+# ---- 1b. the buffered relay (--buffer) against mbuffer's buffer -------
+buf_bytes=$((buf_mib * 1024 * 1024))
+src_records=(records "$buf_bytes")
+st_zferry_buf=("$ZF" pipe --buffer 16M)
+st_mbuffer_buf=(mbuffer -q -m 16M)
+st_cat_buf=(cat)
+note "bench: buffered relay, $buf_mib MiB x 3 stages x $buf_reps"
+rotate src_records "$buf_bytes" "$buf_reps" zferry_buf cat_buf zferry_buf mbuffer_buf
+echo "# relay_buffer: produce records $buf_mib MiB (as zfs send writes: a 312-byte header, then a 128 KiB" \
+    "payload, a write(2) each) | STAGE | sink; STAGE = zferry pipe --buffer 16M (the copy path, a 16 MiB ring)," \
+    "mbuffer -q -m 16M, cat; $buf_reps repetitions, order rotated; relay_buffer_vs_X = t_X / t_zferry (wall)"
+report relay_buffer zferry_buf mbuffer_buf cat_buf
+echo "# peak_rss_mib_buffer: the largest %M of zferry pipe --buffer 16M over the runs above"
+echo "peak_rss_mib_buffer=$(fmt "$RSS_MAX_KB / 1024" 1)"
 
 # ---- 2. compression: in-process against the command-line tools --------
 codec_bytes=$((codec_mib * 1024 * 1024))
