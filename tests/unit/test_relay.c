@@ -462,8 +462,7 @@ test_stream_bytes_count_only_what_reached_the_receiver(void **state)
 		assert_int_equal(wire, r.bytes_out);
 		if (!z)
 			assert_int_equal(stream, r.bytes_out);
-		/* what waits in the ring (and the input buffer) is not counted
-		 */
+		/* what waits in the ring or the input buffer is not counted */
 		if (r.bytes_in - stream < r.used)
 			fail_msg("case %zu: %" PRIu64
 			         " stream bytes counted of %" PRIu64
@@ -481,8 +480,7 @@ test_stream_bytes_count_only_what_reached_the_receiver(void **state)
 		su_reader_join(&rd);
 		assert_int_equal(rd.out.len, r.bytes_out);
 		if (z) {
-			/* the first `wire` bytes decode to the stream counted
-			 */
+			/* the wire bytes written by then decode to that */
 			su_codec_run(cases[i].alg, false, rd.out.data,
 			    (size_t)wire, 0, 256 * 1024, 1, &back, &err);
 			if (back.len + slack < stream)
