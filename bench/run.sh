@@ -45,7 +45,7 @@ if [ $mode = quick ]; then
 	codec_mib=${BENCH_CODEC_MIB:-64}
 	codec_reps=${BENCH_CODEC_REPS:-3}
 	bw_rate=${BENCH_BW_RATE:-16777216}
-	bw_seconds=${BENCH_BW_SECONDS:-3}
+	bw_seconds=${BENCH_BW_SECONDS:-2}
 	bw_reps=${BENCH_BW_REPS:-1}
 else
 	relay_mib=${BENCH_RELAY_MIB:-4096}
