@@ -475,10 +475,11 @@ run_codec(struct zf_relay *r, uint64_t now_ns, struct zf_error *err)
 		r->codec_out_full = out_pos == room;
 		if (in_pos == r->in_head && out_pos == 0)
 			return; /* needs more input (or room) */
-		r->codec_in += in_pos - r->in_head;
-		if (r->codec_compresses && out_pos > 0)
-			mark_push(r, r->bytes_out + r->used, r->codec_in);
 		r->in_head = in_pos;
+		/* the codec has taken all that was read but what inbuf holds */
+		if (r->codec_compresses && out_pos > 0)
+			mark_push(r, r->bytes_out + r->used,
+			    r->bytes_in - (r->in_len - r->in_head));
 		flush_ring(r, now_ns, err);
 	}
 }

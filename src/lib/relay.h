@@ -107,7 +107,6 @@ struct zf_relay {
 	struct zf_relay_mark marks[ZF_RELAY_MARKS];
 	unsigned mark_head;
 	unsigned mark_n;
-	uint64_t codec_in; /* stream bytes the codec has taken */
 	uint64_t delivered; /* stream bytes whose output was written */
 	uint64_t last_move_ns; /* last time a byte moved either way */
 };
